@@ -1,0 +1,159 @@
+"""`chatserver serve | users …`: the command line of the server.
+
+Errors are one clear line on stderr and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+
+from chatserver.auth import ROLES, hash_password
+from chatserver.clock import Clock
+from chatserver.config import Settings
+from chatserver.errors import ConfigError
+from chatserver.store import Store
+from chatserver.store.sealing import Sealer
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="chatserver", description="Chat server of a youth helpline.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1,
+                       help="worker processes (more than 1 needs CHATSERVER_REDIS_URL)")
+    serve.add_argument("--log-level", default=os.environ.get("CHATSERVER_LOG_LEVEL", "info"))
+
+    users = sub.add_parser("users", help="manage staff accounts")
+    usub = users.add_subparsers(dest="users_command", required=True)
+    add = usub.add_parser("add", help="create a staff account")
+    add.add_argument("name")
+    add.add_argument("--role", choices=ROLES, required=True)
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from the first line of standard input")
+    add.add_argument("--display-name")
+    usub.add_parser("list", help="list staff accounts")
+    disable = usub.add_parser("disable", help="disable an account and end its sessions")
+    disable.add_argument("name")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"chatserver: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return serve(settings, args)
+    if args.command == "users":
+        return asyncio.run(users(settings, args))
+    return 2
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from chatserver import logs
+    from chatserver.app import create_app
+
+    if args.workers > 1 and not settings.redis_url:
+        print("chatserver: --workers above 1 needs CHATSERVER_REDIS_URL (shared live state)",
+              file=sys.stderr)
+        return 2
+    log_config = logs.configure(args.log_level.upper())
+    gc.set_threshold(50_000, 50, 100)
+    common = {
+        "host": args.host,
+        "port": args.port,
+        "access_log": False,
+        "log_config": log_config,
+        # We apply CHATSERVER_TRUSTED_PROXIES ourselves; uvicorn would trust 127.0.0.1's XFF.
+        "proxy_headers": False,
+        "server_header": False,
+        "date_header": False,
+        "ws_max_size": settings.max_http_buffer_size,
+        "ws_per_message_deflate": False,
+        "timeout_graceful_shutdown": 5,
+        "lifespan": "on",
+    }
+    try:
+        if args.workers > 1:
+            uvicorn.run("chatserver.asgi:app", workers=args.workers, **common)
+        else:
+            uvicorn.run(create_app(settings), **common)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+async def users(settings: Settings, args: argparse.Namespace) -> int:
+    store = Store(settings.database_url, Sealer(settings.data_keys),
+                  sqlite_synchronous=settings.sqlite_synchronous)
+    async with _started(store):
+        now = Clock().now()
+        if args.users_command == "add":
+            return await _add_user(store, args, now)
+        if args.users_command == "list":
+            for u in await store.users():
+                state = "uitgeschakeld" if u.disabled_at else "actief"
+                print(f"{u.username}\t{u.role}\t{u.display_name}\t{state}")
+            return 0
+        if args.users_command == "disable":
+            user = await store.user_by_name(args.name)
+            if user is None:
+                print(f"chatserver: no account named {args.name!r}", file=sys.stderr)
+                return 1
+            await store.update_user(user.id, disabled_at=now)
+            await store.revoke_user_sessions(user.id, now)
+            await store.audit(now, "account_disabled", actor_id=None, actor="cli",
+                              detail={"username": args.name})
+            print(f"disabled {args.name}")
+            return 0
+    return 2
+
+
+async def _add_user(store: Store, args: argparse.Namespace, now: object) -> int:
+    name = args.name.strip()
+    if not name or len(name) > 64 or not all(c.isalnum() or c in "._-@" for c in name):
+        print("chatserver: a username is 1-64 letters, digits or . _ - @", file=sys.stderr)
+        return 2
+    if await store.user_by_name(name) is not None:
+        print(f"chatserver: an account named {name!r} already exists", file=sys.stderr)
+        return 1
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"Password for {name}: ")
+    if not password:
+        print("chatserver: the password is empty", file=sys.stderr)
+        return 2
+    if len(password) < 12:
+        print("chatserver: warning: use a password of 12 characters or more in production",
+              file=sys.stderr)
+    display = (args.display_name or name).strip()[:100]
+    await store.add_user(name, display, args.role, hash_password(password), now)  # type: ignore[arg-type]
+    await store.audit(now, "account_created", actor_id=None, actor="cli",  # type: ignore[arg-type]
+                      detail={"username": name, "role": args.role})
+    print(f"created {args.role} {name}")
+    return 0
+
+
+class _started:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def __aenter__(self) -> Store:
+        await self.store.start()
+        return self.store
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.store.close()

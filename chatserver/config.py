@@ -1,0 +1,226 @@
+"""One Settings object, read from the environment; nothing else reads os.environ.
+
+Every setting has a development default so that `chatserver serve` runs with no configuration."""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from chatserver.errors import ConfigError
+
+DEFAULT_TOPICS = (
+    "Thuis",
+    "School",
+    "Vrienden",
+    "Pesten",
+    "Verliefdheid en relaties",
+    "Seksualiteit",
+    "Lichaam en gezondheid",
+    "Somberheid",
+    "Zelfbeschadiging",
+    "Zelfmoordgedachten",
+    "Geweld en misbruik",
+    "Online",
+    "Verslaving",
+    "Anders",
+)
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name} must be between {lo} and {hi}, not {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from exc
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name} must be between {lo} and {hi}, not {value}")
+    return value
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in env.get(name, "").split(",") if p.strip())
+
+
+def _networks(raw: tuple[str, ...], name: str) -> tuple[Network, ...]:
+    nets = []
+    for item in raw:
+        try:
+            nets.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {item!r} is not an address or CIDR") from exc
+    return tuple(nets)
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def _secret(data_dir: Path, env: Mapping[str, str], name: str, filename: str) -> bytes:
+    """A secret from the environment, or (development) one generated once in the data dir."""
+    raw = env.get(name)
+    if raw:
+        if len(raw) < 32:
+            raise ConfigError(f"{name} must be at least 32 characters")
+        return raw.encode()
+    path = data_dir / filename
+    if path.exists():
+        return path.read_bytes().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48).encode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(value)
+    return value
+
+
+def _data_keys(data_dir: Path, env: Mapping[str, str]) -> tuple[tuple[str, bytes], ...]:
+    """AES-256 keys for text at rest: `kid:base64key,...`, the first one current.
+
+    Without CHATSERVER_DATA_KEY (development only) one key is generated in the data dir."""
+    raw = env.get("CHATSERVER_DATA_KEY", "").strip()
+    if not raw:
+        raw = "dev1:" + _secret_b64(data_dir / "data_key")
+    keys = []
+    for item in raw.split(","):
+        kid, sep, b64 = item.strip().partition(":")
+        if not sep or not kid.isalnum() or len(kid) > 16:
+            raise ConfigError("CHATSERVER_DATA_KEY must be `keyid:base64key[,keyid:base64key…]`")
+        try:
+            key = base64.b64decode(b64, validate=True)
+        except ValueError as exc:
+            raise ConfigError(f"CHATSERVER_DATA_KEY: key {kid!r} is not base64") from exc
+        if len(key) != 32:
+            raise ConfigError(f"CHATSERVER_DATA_KEY: key {kid!r} must be 32 bytes")
+        keys.append((kid, key))
+    return tuple(keys)
+
+
+def _secret_b64(path: Path) -> str:
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = base64.b64encode(secrets.token_bytes(32)).decode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    redis_url: str | None
+    ip_hash_key: bytes
+    secret_key: bytes
+    trusted_proxies: tuple[Network, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
+    embed_origins: tuple[str, ...] = ()
+    max_text_length: int = 4000
+    max_http_buffer_size: int = 64 * 1024
+    # Per connection: a burst of `rate_burst` events, refilled at `rate_per_second`.
+    rate_per_second: float = 5.0
+    rate_burst: int = 20
+    max_queue: int = 500
+    volunteer_grace_seconds: float = 20.0
+    chatter_grace_seconds: float = 300.0
+    max_capacity: int = 6
+    timeout_default_minutes: int = 30
+    timeout_min_minutes: int = 5
+    timeout_max_minutes: int = 24 * 60
+    timeout_window_days: int = 90
+    block_default_days: int = 90
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    retention_days: int = 90
+    address_retention_days: int = 183
+    topics: tuple[str, ...] = DEFAULT_TOPICS
+    sqlite_synchronous: str = "FULL"
+    redactor_enabled: bool = True
+    test_clock_file: str | None = None
+    data_keys: tuple[tuple[str, bytes], ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("CHATSERVER_DATA_DIR") or "./.chatserver").resolve()
+        database_url = env.get("CHATSERVER_DATABASE_URL") or (
+            f"sqlite+aiosqlite:///{data_dir / 'chatserver.sqlite3'}"
+        )
+        if "sqlite" in database_url:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        sync = env.get("CHATSERVER_SQLITE_SYNCHRONOUS", "FULL").upper()
+        if sync not in ("FULL", "NORMAL", "EXTRA"):
+            raise ConfigError("CHATSERVER_SQLITE_SYNCHRONOUS must be FULL, EXTRA or NORMAL")
+        topics = _list(env, "CHATSERVER_TOPICS") or DEFAULT_TOPICS
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            redis_url=env.get("CHATSERVER_REDIS_URL") or None,
+            ip_hash_key=_secret(data_dir, env, "CHATSERVER_IP_HASH_KEY", "ip_hash_key"),
+            secret_key=_secret(data_dir, env, "CHATSERVER_SECRET_KEY", "secret_key"),
+            trusted_proxies=_networks(
+                _list(env, "CHATSERVER_TRUSTED_PROXIES"), "CHATSERVER_TRUSTED_PROXIES"
+            ),
+            allowed_origins=_list(env, "CHATSERVER_ALLOWED_ORIGINS"),
+            embed_origins=_list(env, "CHATSERVER_EMBED_ORIGINS"),
+            max_text_length=_int(env, "CHATSERVER_MAX_TEXT_LENGTH", 4000, 1, 100_000),
+            max_http_buffer_size=_int(
+                env, "CHATSERVER_MAX_HTTP_BUFFER_SIZE", 64 * 1024, 1024, 16 * 1024 * 1024
+            ),
+            rate_per_second=_float(env, "CHATSERVER_RATE_PER_SECOND", 5.0, 0.1, 10_000),
+            rate_burst=_int(env, "CHATSERVER_RATE_BURST", 20, 1, 100_000),
+            max_queue=_int(env, "CHATSERVER_MAX_QUEUE", 500, 1, 1_000_000),
+            volunteer_grace_seconds=_float(env, "CHATSERVER_VOLUNTEER_GRACE_SECONDS", 20, 0, 3600),
+            chatter_grace_seconds=_float(env, "CHATSERVER_CHATTER_GRACE_SECONDS", 300, 0, 86400),
+            max_capacity=_int(env, "CHATSERVER_MAX_CAPACITY", 6, 1, 100),
+            timeout_default_minutes=_int(env, "CHATSERVER_TIMEOUT_MINUTES", 30, 1, 10_080),
+            timeout_min_minutes=_int(env, "CHATSERVER_TIMEOUT_MIN_MINUTES", 5, 1, 10_080),
+            timeout_max_minutes=_int(env, "CHATSERVER_TIMEOUT_MAX_MINUTES", 1440, 1, 43_200),
+            timeout_window_days=_int(env, "CHATSERVER_TIMEOUT_WINDOW_DAYS", 90, 1, 3650),
+            block_default_days=_int(env, "CHATSERVER_BLOCK_DAYS", 90, 1, 3650),
+            session_idle_minutes=_int(env, "CHATSERVER_SESSION_IDLE_MINUTES", 30, 1, 1440),
+            session_max_hours=_int(env, "CHATSERVER_SESSION_MAX_HOURS", 12, 1, 168),
+            retention_days=_int(env, "CHATSERVER_RETENTION_DAYS", 90, 1, 3650),
+            address_retention_days=_int(env, "CHATSERVER_ADDRESS_RETENTION_DAYS", 183, 1, 3650),
+            topics=topics,
+            sqlite_synchronous=sync,
+            redactor_enabled=_bool(env, "CHATSERVER_REDACTOR", True),
+            test_clock_file=env.get("CHATSERVER_TEST_CLOCK_FILE") or None,
+            data_keys=_data_keys(data_dir, env),
+        )
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)

@@ -1,0 +1,3 @@
+"""Privacy machinery: address hashing, references, retention, requests, audit log.
+
+Everything that decides what is kept about a person lives here."""

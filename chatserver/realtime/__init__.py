@@ -1,0 +1,3 @@
+"""The Socket.IO side of the server: one namespace class per audience.
+
+Handlers are thin: they hand the payload to a ChatService action and return its ack."""

@@ -1,0 +1,848 @@
+"""The domain actions of the helpline: start, relay, pair, end, flag, moderate.
+
+Handlers call these; only these emit, so every payload that leaves the server passes here.
+Each action validates, stores (durably, before any ack), then emits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import socketio
+from sqlalchemy import func
+
+from chatserver import events
+from chatserver.auth import StaffMember
+from chatserver.clock import Clock, iso
+from chatserver.config import Settings
+from chatserver.errors import ChatError, Refused
+from chatserver.live import LiveConversation, LiveState, Pairing
+from chatserver.privacy import references
+from chatserver.ratelimit import Bucket
+from chatserver.redaction_worker import RedactionWorker
+from chatserver.store import MessageRow, Store
+from chatserver.store.models import conversations
+from chatserver.store.store import new_id, utc
+
+log = logging.getLogger(__name__)
+
+CHAT = "/chat"
+STAFF = "/staff"
+
+try:
+    LOCAL_TZ: Any = ZoneInfo("Europe/Amsterdam")
+except Exception:  # noqa: BLE001 - no tz database: fall back to UTC in Dutch messages
+    LOCAL_TZ = None
+
+
+def dutch_time(dt: datetime) -> str:
+    local = dt.astimezone(LOCAL_TZ) if LOCAL_TZ else dt
+    months = (
+        "januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+        "september", "oktober", "november", "december",
+    )
+    return f"{local.day} {months[local.month - 1]} {local.year} om {local:%H:%M}"
+
+
+def refusal(kind: str, until: datetime) -> dict[str, str]:
+    """The `connect_error` data for a timed-out or blocked chatter."""
+    when = dutch_time(until)
+    if kind == "block":
+        message = (
+            f"Je bent geblokkeerd tot {when}, omdat je je niet aan de gespreksregels hebt "
+            "gehouden. Daarna kun je weer chatten. Is het dringend? Bel dan 112."
+        )
+        return {"code": "blocked", "until": iso(until), "message": message}
+    message = (
+        f"Je hebt een time-out gekregen, omdat je je niet aan de gespreksregels hield. "
+        f"Je kunt weer chatten vanaf {when}."
+    )
+    return {"code": "timeout", "until": iso(until), "message": message}
+
+
+@dataclass
+class ChatterConnection:
+    address_hash: str
+    bucket: Bucket
+    conversation_id: str | None = None
+
+
+@dataclass
+class StaffConnection:
+    member: StaffMember
+    bucket: Bucket
+    monitoring: set[str] = field(default_factory=set)
+
+
+class ChatService:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        live: LiveState,
+        sio: socketio.AsyncServer,
+        clock: Clock,
+        redactor: RedactionWorker,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.live = live
+        self.sio = sio
+        self.clock = clock
+        self.redactor = redactor
+        self.chatters: dict[str, ChatterConnection] = {}
+        self.staff: dict[str, StaffConnection] = {}
+        self._staff_sids: dict[str, set[str]] = {}
+        self._grace: dict[str, asyncio.Task[None]] = {}
+        self._positions: dict[str, int] = {}
+        self._waiting = -1
+        self._names: dict[str, str] = {}
+        self._pair_wanted = asyncio.Event()
+        self._pairer: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self._restore()
+        self._pairer = asyncio.create_task(self._pairing_loop(), name="pairing")
+        self.request_pairing()
+
+    async def close(self) -> None:
+        for task in [*self._grace.values(), *self._tasks, self._pairer]:
+            if task is not None:
+                task.cancel()
+        for task in [*self._grace.values(), *self._tasks, self._pairer]:
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    async def _restore(self) -> None:
+        """After a restart, the open conversations of the database become live again; their
+        volunteers and chatters get the usual grace period to come back."""
+        rows = await self.store.open_conversations()
+        for row in rows:
+            if await self.live.conversation(row.id) is not None:
+                continue
+            conv = LiveConversation(
+                id=row.id,
+                alias=row.alias,
+                address_hash=row.address_hash or "",
+                contact_count=row.contact_count,
+                started_at=iso(utc(row.created_at) or self.clock.now()),
+                age=row.chatter_age,
+                topic=self._open_topic(row),
+                volunteer_id=row.volunteer_id if row.status == "active" else None,
+            )
+            await self.live.add_conversation(conv, queue=row.status != "active")
+            self._start_grace(f"c:{row.id}", self.settings.chatter_grace_seconds,
+                              self._chatter_gone, row.id)
+            if conv.volunteer_id:
+                self._start_grace(f"v:{conv.volunteer_id}", self.settings.volunteer_grace_seconds,
+                                  self._volunteer_gone, conv.volunteer_id)
+        if rows:
+            log.info("restored %d open conversations", len(rows))
+
+    def _open_topic(self, row: Any) -> str | None:
+        if not row.chatter_topic:
+            return None
+        return self.store.sealer.open(row.chatter_topic, row.id)
+
+    def _spawn(self, coro: Awaitable[Any], name: str) -> None:
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed: %s", task.get_name(),
+                      type(task.exception()).__name__)
+
+    # -- grace periods -----------------------------------------------------------------------
+
+    def _start_grace(
+        self, key: str, seconds: float, then: Callable[[str], Awaitable[None]], arg: str
+    ) -> None:
+        self._cancel_grace(key)
+
+        async def run() -> None:
+            await asyncio.sleep(seconds)
+            self._grace.pop(key, None)
+            await then(arg)
+
+        self._grace[key] = asyncio.create_task(run(), name=f"grace-{key[:2]}")
+
+    def _cancel_grace(self, key: str) -> None:
+        task = self._grace.pop(key, None)
+        if task is not None:
+            task.cancel()
+
+    # -- emitting ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _staff_rooms(conv: LiveConversation) -> list[str]:
+        rooms = [f"monitor:{conv.id}"]
+        if conv.volunteer_id:
+            rooms.append(f"user:{conv.volunteer_id}")
+        return rooms
+
+    async def _to_chatter(self, conversation_id: str, event: str, data: dict[str, Any]) -> None:
+        await self.sio.emit(event, data, room=f"chatter:{conversation_id}", namespace=CHAT)
+
+    async def _deliver_to_chatter(self, conv: LiveConversation, row: MessageRow) -> None:
+        """A volunteer message to the chatter, acknowledged so that `resume` knows what arrived."""
+        if conv.chatter_sid is None:
+            return
+        seq, cid = row.seq, conv.id
+
+        async def delivered(*_: Any) -> None:
+            live = await self.live.conversation(cid)
+            if live is not None and live.delivered_seq < seq:
+                await self.live.update(cid, delivered_seq=seq)
+
+        await self.sio.emit(
+            "message", self._message_payload(row), to=conv.chatter_sid, namespace=CHAT,
+            callback=delivered,
+        )
+
+    @staticmethod
+    def _message_payload(row: MessageRow) -> dict[str, Any]:
+        return {
+            "id": row.id,
+            "conversation_id": row.conversation_id,
+            "from": row.sender,
+            "text": row.text,
+            "ts": iso(row.ts),
+        }
+
+    def _transcript_entry(self, row: MessageRow) -> dict[str, Any]:
+        return {**self._message_payload(row), "redacted": row.redacted}
+
+    async def _display_name(self, user_id: str) -> str:
+        name = self._names.get(user_id)
+        if name is None:
+            names = await self.store.volunteer_names({user_id})
+            name = names.get(user_id, "Vrijwilliger")
+            self._names[user_id] = name
+        return name
+
+    async def _assigned_payload(self, conv: LiveConversation) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "conversation_id": conv.id,
+            "chatter": conv.alias,
+            "contact_count": conv.contact_count,
+            "started_at": conv.started_at,
+        }
+        if conv.age is not None:
+            payload["age"] = conv.age
+        if conv.topic is not None:
+            payload["topic"] = conv.topic
+        timeouts = int(conv.extra.get("timeouts", "0"))
+        if timeouts:
+            payload["timeout_count"] = timeouts
+        return payload
+
+    async def _conversations_changed(self) -> None:
+        await self.sio.emit("conversations_changed", {}, room="supervisors", namespace=STAFF)
+
+    async def broadcast_queue(self) -> None:
+        queue = await self.live.queue()
+        for pos, cid in enumerate(queue, start=1):
+            if self._positions.get(cid) != pos:
+                self._positions[cid] = pos
+                await self._to_chatter(cid, "queue", {"position": pos})
+        if len(self._positions) > len(queue):
+            waiting = set(queue)
+            for cid in [c for c in self._positions if c not in waiting]:
+                del self._positions[cid]
+        if len(queue) != self._waiting:
+            self._waiting = len(queue)
+            await self.sio.emit("queue_size", {"waiting": len(queue)}, room="staff", namespace=STAFF)
+
+    # -- pairing -----------------------------------------------------------------------------
+
+    def request_pairing(self) -> None:
+        self._pair_wanted.set()
+
+    async def _pairing_loop(self) -> None:
+        while True:
+            await self._pair_wanted.wait()
+            self._pair_wanted.clear()
+            try:
+                for pairing in await self.live.pair(self.clock.monotonic()):
+                    await self._assign(pairing)
+                await self.broadcast_queue()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the loop must survive one bad round
+                log.exception("pairing round failed")
+
+    async def _assign(self, pairing: Pairing) -> None:
+        cid, vid = pairing.conversation_id, pairing.volunteer_id
+        conv = await self.live.conversation(cid)
+        if conv is None:
+            return
+        now = self.clock.now()
+        await self.store.update_conversation(
+            cid, status="active", volunteer_id=vid,
+            paired_at=func.coalesce(conversations.c.paired_at, now),
+        )
+        self._positions.pop(cid, None)
+        name = await self._display_name(vid)
+        await self._to_chatter(cid, "paired", {"conversation_id": cid, "volunteer": name})
+        await self.sio.emit(
+            "assigned", await self._assigned_payload(conv), room=f"user:{vid}", namespace=STAFF
+        )
+        await self._conversations_changed()
+
+    # -- chatters ----------------------------------------------------------------------------
+
+    def _bucket(self) -> Bucket:
+        s = self.settings
+        return Bucket(s.rate_per_second, s.rate_burst, s.rate_burst, self.clock.monotonic())
+
+    async def chatter_connect(self, sid: str, address_hash: str) -> None:
+        sanction = await self.store.active_sanction(address_hash, self.clock.now())
+        if sanction is not None:
+            until = utc(sanction.until)
+            assert until is not None
+            raise Refused(refusal(sanction.kind, until))
+        self.chatters[sid] = ChatterConnection(address_hash, self._bucket())
+
+    def _chatter(self, sid: str) -> ChatterConnection:
+        conn = self.chatters.get(sid)
+        if conn is None:
+            raise ChatError("not_in_conversation")
+        if not conn.bucket.take(self.clock.monotonic()):
+            raise ChatError("rate_limited")
+        return conn
+
+    async def _chatter_conversation(self, conn: ChatterConnection) -> LiveConversation:
+        if conn.conversation_id is None:
+            raise ChatError("not_in_conversation")
+        conv = await self.live.conversation(conn.conversation_id)
+        if conv is None:
+            raise ChatError("not_in_conversation")
+        return conv
+
+    async def start_chat(self, sid: str, payload: Any) -> dict[str, Any]:
+        conn = self._chatter(sid)
+        data = events.obj(payload)
+        age = events.integer(data, "age", 0, 120)
+        topic = events.optional_text(data, "topic", 100)
+        if conn.conversation_id and await self.live.conversation(conn.conversation_id):
+            raise ChatError("already_started")
+        if len(await self.live.queue()) >= self.settings.max_queue:
+            raise ChatError("queue_full")
+        now = self.clock.now()
+        cid = new_id()
+        token = references.new_resume_token()
+        alias = references.new_alias()
+        contact_count = await self.store.start_conversation(
+            {
+                "id": cid,
+                "alias": alias,
+                "address_hash": conn.address_hash,
+                "resume_hash": references.resume_hash(self.settings.secret_key, token),
+                "status": "waiting",
+                "created_at": now,
+                "chatter_age": age,
+                "chatter_topic": self.store.sealer.seal(topic, cid) if topic else None,
+            }
+        )
+        timeouts = await self.store.count_sanctions(
+            conn.address_hash, "timeout", now - timedelta(days=self.settings.timeout_window_days)
+        )
+        conv = LiveConversation(
+            id=cid, alias=alias, address_hash=conn.address_hash, contact_count=contact_count,
+            started_at=iso(now), age=age, topic=topic, chatter_sid=sid,
+            extra={"timeouts": str(timeouts)} if timeouts else {},
+        )
+        position = await self.live.add_conversation(conv, queue=True)
+        conn.conversation_id = cid
+        await self.sio.enter_room(sid, f"chatter:{cid}", namespace=CHAT)
+        self._positions[cid] = position
+        self._spawn(self._after_start(), "after-start")
+        return {"ok": True, "conversation_id": cid, "position": position, "resume_token": token}
+
+    async def _after_start(self) -> None:
+        await self.broadcast_queue()
+        await self._conversations_changed()
+        self.request_pairing()
+
+    async def chatter_message(self, sid: str, payload: Any) -> dict[str, Any]:
+        conn = self._chatter(sid)
+        data = events.obj(payload)
+        text = events.text(data, self.settings.max_text_length)
+        client_id = events.ident(data, "client_id", required=False)
+        conv = await self._chatter_conversation(conn)
+        row = await self.store.add_message(
+            conv.id, "chatter", text, self.clock.now(), client_id=client_id
+        )
+        if not row.duplicate:
+            await self.sio.emit(
+                "message", self._message_payload(row), room=self._staff_rooms(conv),
+                namespace=STAFF,
+            )
+            if conv.volunteer_id and self.redactor.status == "ready":
+                self._spawn(self._hint(conv, row), "hints")
+        return {"ok": True, "id": row.id, "ts": iso(row.ts)}
+
+    async def _hint(self, conv: LiveConversation, row: MessageRow) -> None:
+        """Deliver first, hint after: the spans the pipeline suspects, without the text."""
+        entities = await self.redactor.hints(row.text)
+        if entities:
+            await self.sio.emit(
+                "hints",
+                {"conversation_id": conv.id, "message_id": row.id, "entities": entities},
+                room=self._staff_rooms(conv), namespace=STAFF,
+            )
+
+    async def chatter_typing(self, sid: str, payload: Any) -> dict[str, Any]:
+        conn = self._chatter(sid)
+        typing = events.boolean(events.obj(payload), "typing")
+        conv = await self._chatter_conversation(conn)
+        if conv.volunteer_id:
+            await self.sio.emit(
+                "typing", {"conversation_id": conv.id, "from": "chatter", "typing": typing},
+                room=self._staff_rooms(conv), namespace=STAFF,
+            )
+        return {"ok": True}
+
+    async def leave(self, sid: str, payload: Any) -> dict[str, Any]:
+        conn = self._chatter(sid)
+        events.obj(payload)
+        conv = await self._chatter_conversation(conn)
+        reference = await self.end(conv.id, "chatter")
+        conn.conversation_id = None
+        return {"ok": True, "reference": reference}
+
+    async def resume(self, sid: str, payload: Any) -> dict[str, Any]:
+        conn = self._chatter(sid)
+        data = events.obj(payload)
+        token = data.get("resume_token")
+        if not isinstance(token, str) or not 0 < len(token) <= 200:
+            raise ChatError("invalid", "`resume_token` ontbreekt of is ongeldig.")
+        after = events.ident(data, "after", required=False)
+        row = await self.store.conversation_by(
+            resume_hash=references.resume_hash(self.settings.secret_key, token)
+        )
+        if row is None:
+            raise ChatError("not_found")
+        cid = row.id
+        conv = await self.live.conversation(cid)
+        if after is not None:
+            anchor = await self.store.message(cid, after)
+            if anchor is None:
+                raise ChatError("not_found", "Dat bericht bestaat niet (meer).")
+            missed = await self.store.messages_of(cid, anchor.seq)
+        else:
+            since = conv.delivered_seq if conv else 0
+            missed = [m for m in await self.store.messages_of(cid, since) if m.sender != "chatter"]
+        reply: dict[str, Any] = {
+            "ok": True,
+            "conversation_id": cid,
+            "messages": [self._message_payload(m) for m in missed],
+        }
+        if conv is None:
+            reply.update(status="ended", reference=references.reference_for(
+                self.settings.secret_key, cid))
+            return reply
+        if conn.conversation_id and conn.conversation_id != cid:
+            other = await self.live.conversation(conn.conversation_id)
+            if other is not None:
+                raise ChatError("already_started")
+        self._cancel_grace(f"c:{cid}")
+        conn.conversation_id = cid
+        updates: dict[str, object] = {"chatter_sid": sid}
+        if missed:
+            updates["delivered_seq"] = max(conv.delivered_seq, max(m.seq for m in missed))
+        await self.live.update(cid, **updates)
+        await self.sio.enter_room(sid, f"chatter:{cid}", namespace=CHAT)
+        if conv.volunteer_id:
+            reply.update(status="active", volunteer=await self._display_name(conv.volunteer_id))
+        else:
+            queue = await self.live.queue()
+            position = queue.index(cid) + 1 if cid in queue else 1
+            self._positions[cid] = position
+            reply.update(status="waiting", position=position)
+        return reply
+
+    async def chatter_disconnect(self, sid: str) -> None:
+        conn = self.chatters.pop(sid, None)
+        if conn is None or conn.conversation_id is None:
+            return
+        conv = await self.live.conversation(conn.conversation_id)
+        if conv is None or conv.chatter_sid != sid:
+            return
+        await self.live.update(conv.id, chatter_sid=None)
+        self._start_grace(
+            f"c:{conv.id}", self.settings.chatter_grace_seconds, self._chatter_gone, conv.id
+        )
+
+    async def _chatter_gone(self, cid: str) -> None:
+        conv = await self.live.conversation(cid)
+        if conv is not None and conv.chatter_sid is None:
+            await self.end(cid, "chatter")
+
+    # -- ending ------------------------------------------------------------------------------
+
+    async def end(self, cid: str, reason: str) -> str:
+        """End a live conversation for everyone; returns the chatter's personal reference."""
+        conv = await self.live.remove(cid, self.clock.monotonic())
+        if conv is None:
+            raise ChatError("conversation_ended")
+        self._cancel_grace(f"c:{cid}")
+        self._positions.pop(cid, None)
+        reference = references.reference_for(self.settings.secret_key, cid)
+        await self.store.update_conversation(
+            cid, status="ended", ended_at=self.clock.now(), end_reason=reason,
+            reference_hash=references.reference_hash(self.settings.secret_key, reference),
+        )
+        await self._to_chatter(
+            cid, "ended", {"conversation_id": cid, "reason": reason, "reference": reference}
+        )
+        await self.sio.emit(
+            "ended", {"conversation_id": cid, "reason": reason}, room=self._staff_rooms(conv),
+            namespace=STAFF,
+        )
+        await self.broadcast_queue()
+        await self._conversations_changed()
+        self.request_pairing()
+        return reference
+
+    # -- staff -------------------------------------------------------------------------------
+
+    async def staff_connect(self, sid: str, member: StaffMember) -> None:
+        self.staff[sid] = StaffConnection(member, self._bucket())
+        self._staff_sids.setdefault(member.id, set()).add(sid)
+        self._cancel_grace(f"v:{member.id}")
+        await self.sio.enter_room(sid, f"user:{member.id}", namespace=STAFF)
+        await self.sio.enter_room(sid, f"session:{member.token_hash[:32]}", namespace=STAFF)
+        await self.sio.enter_room(sid, "staff", namespace=STAFF)
+        if member.can("supervisor"):
+            await self.sio.enter_room(sid, "supervisors", namespace=STAFF)
+
+    async def staff_state(self, sid: str) -> None:
+        await asyncio.sleep(0)  # after the CONNECT packet, which is queued first
+        conn = self.staff.get(sid)
+        if conn is None:
+            return
+        member = conn.member
+        available, capacity, active = await self.live.volunteer(member.id)
+        convs = []
+        for cid in active:
+            conv = await self.live.conversation(cid)
+            if conv is not None:
+                convs.append({**await self._assigned_payload(conv), "status": "active",
+                              "volunteer": member.display_name})
+        await self.sio.emit(
+            "state",
+            {
+                "user": {"username": member.username, "display_name": member.display_name,
+                         "role": member.role},
+                "available": available,
+                "capacity": capacity,
+                "waiting": len(await self.live.queue()),
+                "conversations": convs,
+            },
+            to=sid, namespace=STAFF,
+        )
+
+    def _member(self, sid: str, minimum: str = "volunteer") -> StaffConnection:
+        conn = self.staff.get(sid)
+        if conn is None:
+            raise ChatError("unauthorized")
+        if not conn.bucket.take(self.clock.monotonic()):
+            raise ChatError("rate_limited")
+        conn.member.require(minimum)
+        return conn
+
+    async def _live_conversation(self, data: dict[str, Any]) -> LiveConversation:
+        cid = events.ident(data, "conversation_id")
+        assert cid is not None
+        conv = await self.live.conversation(cid)
+        if conv is not None:
+            return conv
+        if await self.store.conversation(cid) is None:
+            raise ChatError("not_found")
+        raise ChatError("conversation_ended")
+
+    @staticmethod
+    def _own(conv: LiveConversation, member: StaffMember, or_role: str | None = None) -> None:
+        if conv.volunteer_id == member.id:
+            return
+        if or_role is not None and member.can(or_role):
+            return
+        raise ChatError("forbidden")
+
+    async def staff_disconnect(self, sid: str) -> None:
+        conn = self.staff.pop(sid, None)
+        if conn is None:
+            return
+        uid = conn.member.id
+        sids = self._staff_sids.get(uid, set())
+        sids.discard(sid)
+        if sids:
+            return
+        self._staff_sids.pop(uid, None)
+        available, _, active = await self.live.volunteer(uid)
+        if available or active:
+            self._start_grace(
+                f"v:{uid}", self.settings.volunteer_grace_seconds, self._volunteer_gone, uid
+            )
+
+    async def _volunteer_gone(self, uid: str) -> None:
+        """The volunteer did not come back in time: their chats go to the front of the queue."""
+        if self._staff_sids.get(uid):
+            return
+        await self.live.set_unavailable(uid)
+        _, _, active = await self.live.volunteer(uid)
+        for cid in reversed(active):
+            await self.live.requeue(cid)
+            await self.store.update_conversation(cid, status="waiting", volunteer_id=None)
+        queue = await self.live.queue()
+        for cid in active:
+            position = queue.index(cid) + 1 if cid in queue else 1
+            self._positions[cid] = position
+            await self._to_chatter(cid, "requeued", {"conversation_id": cid, "position": position})
+            await self._to_chatter(cid, "queue", {"position": position})
+        if active:
+            log.info("requeued %d conversations of a volunteer who left", len(active))
+        await self.broadcast_queue()
+        await self._conversations_changed()
+        self.request_pairing()
+
+    async def available(self, sid: str, payload: Any) -> dict[str, Any]:
+        conn = self._member(sid)
+        data = events.obj(payload)
+        capacity = events.integer(data, "capacity", 1, self.settings.max_capacity) or 1
+        await self.live.set_available(conn.member.id, capacity, self.clock.monotonic())
+        self.request_pairing()
+        return {"ok": True, "capacity": capacity}
+
+    async def unavailable(self, sid: str, payload: Any) -> dict[str, Any]:
+        conn = self._member(sid)
+        events.obj(payload)
+        await self.live.set_unavailable(conn.member.id)
+        return {"ok": True}
+
+    async def staff_message(self, sid: str, payload: Any) -> dict[str, Any]:
+        conn = self._member(sid)
+        data = events.obj(payload)
+        text = events.text(data, self.settings.max_text_length)
+        conv = await self._live_conversation(data)
+        self._own(conv, conn.member)
+        row = await self.store.add_message(
+            conv.id, "volunteer", text, self.clock.now(), staff_id=conn.member.id
+        )
+        await self._deliver_to_chatter(conv, row)
+        await self.sio.emit(
+            "message", self._message_payload(row), room=self._staff_rooms(conv),
+            skip_sid=sid, namespace=STAFF,
+        )
+        return {"ok": True, "id": row.id, "ts": iso(row.ts)}
+
+    async def staff_typing(self, sid: str, payload: Any) -> dict[str, Any]:
+        conn = self._member(sid)
+        data = events.obj(payload)
+        typing = events.boolean(data, "typing")
+        conv = await self._live_conversation(data)
+        self._own(conv, conn.member)
+        await self._to_chatter(conv.id, "typing", {"from": "volunteer", "typing": typing})
+        return {"ok": True}
+
+    async def staff_end(self, sid: str, payload: Any) -> dict[str, Any]:
+        conn = self._member(sid)
+        conv = await self._live_conversation(events.obj(payload))
+        self._own(conv, conn.member, or_role="supervisor")
+        await self.end(conv.id, "volunteer")
+        return {"ok": True}
+
+    async def register(self, sid: str, payload: Any) -> dict[str, Any]:
+        conn = self._member(sid)
+        data = events.obj(payload)
+        cid = events.ident(data, "conversation_id")
+        age = events.integer(data, "age", 0, 120)
+        topic = events.topic(data, self.settings.topics)
+        row = await self.store.conversation(cid or "")
+        if row is None:
+            raise ChatError("not_found")
+        if row.volunteer_id != conn.member.id:
+            raise ChatError("forbidden")
+        values: dict[str, Any] = {"registered_at": self.clock.now(),
+                                  "registered_by": conn.member.id}
+        if age is not None:
+            values["age"] = age
+        if topic is not None:
+            values["topic"] = topic
+        await self.store.update_conversation(row.id, **values)
+        return {"ok": True}
+
+    async def monitor(self, sid: str, payload: Any) -> dict[str, Any]:
+        conn = self._member(sid, "supervisor")
+        conv = await self._live_conversation(events.obj(payload))
+        await self.sio.enter_room(sid, f"monitor:{conv.id}", namespace=STAFF)
+        conn.monitoring.add(conv.id)
+        await self.audit(conn.member, "monitor", conv.id)
+        rows = await self.store.messages_of(conv.id)
+        return {
+            "ok": True,
+            "conversation": await self._assigned_payload(conv),
+            "messages": [self._transcript_entry(r) for r in rows],
+        }
+
+    async def unmonitor(self, sid: str, payload: Any) -> dict[str, Any]:
+        conn = self._member(sid, "supervisor")
+        cid = events.ident(events.obj(payload), "conversation_id")
+        assert cid is not None
+        await self.sio.leave_room(sid, f"monitor:{cid}", namespace=STAFF)
+        conn.monitoring.discard(cid)
+        return {"ok": True}
+
+    async def whisper(self, sid: str, payload: Any) -> dict[str, Any]:
+        conn = self._member(sid, "supervisor")
+        data = events.obj(payload)
+        text = events.text(data, self.settings.max_text_length)
+        conv = await self._live_conversation(data)
+        if conv.volunteer_id is None:
+            raise ChatError("not_found", "Dit gesprek heeft nog geen vrijwilliger.")
+        ts = iso(self.clock.now())
+        await self.sio.emit(
+            "whisper",
+            {"conversation_id": conv.id, "from": conn.member.display_name, "text": text, "ts": ts},
+            room=f"user:{conv.volunteer_id}", namespace=STAFF,
+        )
+        await self.audit(conn.member, "whisper", conv.id)
+        return {"ok": True, "ts": ts}
+
+    async def list_conversations(self, sid: str, payload: Any) -> dict[str, Any]:
+        self._member(sid, "supervisor")
+        events.obj(payload)
+        items = []
+        for conv in await self.live.conversations():
+            volunteer = await self._display_name(conv.volunteer_id) if conv.volunteer_id else None
+            items.append({
+                **await self._assigned_payload(conv),
+                "status": "active" if conv.volunteer_id else "waiting",
+                "volunteer": volunteer,
+            })
+        items.sort(key=lambda c: c["started_at"])
+        return {"ok": True, "waiting": len(await self.live.queue()), "conversations": items}
+
+    # -- flagging and redaction --------------------------------------------------------------
+
+    async def _flaggable(self, conn: StaffConnection, data: dict[str, Any]) -> tuple[Any, MessageRow]:
+        cid = events.ident(data, "conversation_id")
+        mid = events.ident(data, "message_id")
+        assert cid is not None and mid is not None
+        row = await self.store.conversation(cid)
+        if row is None:
+            raise ChatError("not_found")
+        if row.volunteer_id != conn.member.id and not conn.member.can("supervisor"):
+            raise ChatError("forbidden")
+        message = await self.store.message(cid, mid)
+        if message is None:
+            raise ChatError("not_found")
+        return row, message
+
+    async def _publish_redaction(self, cid: str, volunteer_id: str | None, mid: str,
+                                 text: str) -> None:
+        payload = {"conversation_id": cid, "message_id": mid, "text": text}
+        await self._to_chatter(cid, "redacted", payload)
+        rooms = [f"monitor:{cid}"] + ([f"user:{volunteer_id}"] if volunteer_id else [])
+        await self.sio.emit("redacted", payload, room=rooms, namespace=STAFF)
+
+    async def flag(self, sid: str, payload: Any) -> dict[str, Any]:
+        conn = self._member(sid)
+        row, message = await self._flaggable(conn, events.obj(payload))
+        text, entities = await self.redactor.redact(message.text)
+        changed = text != message.text
+        await self.store.replace_text(message.id, text, redacted=changed)
+        if changed:
+            await self._publish_redaction(row.id, row.volunteer_id, message.id, text)
+        await self.audit(conn.member, "flag", row.id,
+                         {"message_id": message.id, "entities": [e["type"] for e in entities]})
+        return {
+            "ok": True,
+            "text": text,
+            "entities": entities,
+            "redacted": changed or message.redacted,
+            "checked": True,
+        }
+
+    async def redact_span(self, sid: str, payload: Any) -> dict[str, Any]:
+        conn = self._member(sid)
+        data = events.obj(payload)
+        row, message = await self._flaggable(conn, data)
+        span = events.span(data, len(message.text))
+        text = self.redactor.redact_span(message.text, span.start, span.end, span.type)
+        await self.store.replace_text(message.id, text, redacted=True)
+        await self._publish_redaction(row.id, row.volunteer_id, message.id, text)
+        await self.audit(conn.member, "redact_span", row.id,
+                         {"message_id": message.id, "type": span.type})
+        return {"ok": True, "text": text}
+
+    # -- moderation --------------------------------------------------------------------------
+
+    async def timeout(self, sid: str, payload: Any) -> dict[str, Any]:
+        conn = self._member(sid)
+        data = events.obj(payload)
+        s = self.settings
+        minutes = events.integer(data, "minutes", s.timeout_min_minutes, s.timeout_max_minutes)
+        conv = await self._live_conversation(data)
+        self._own(conv, conn.member, or_role="supervisor")
+        now = self.clock.now()
+        until = now + timedelta(minutes=minutes or s.timeout_default_minutes)
+        await self.store.add_sanction({
+            "kind": "timeout", "address_hash": conv.address_hash, "conversation_id": conv.id,
+            "created_at": now, "until": until, "staff_id": conn.member.id,
+        })
+        await self.audit(conn.member, "timeout", conv.id, {"until": iso(until)})
+        await self.end(conv.id, "timeout")
+        return {"ok": True, "until": iso(until)}
+
+    async def block(self, sid: str, payload: Any) -> dict[str, Any]:
+        conn = self._member(sid, "coordinator")
+        data = events.obj(payload)
+        cid = events.ident(data, "conversation_id")
+        days = events.integer(data, "days", 1, 3650) or self.settings.block_default_days
+        reason = events.optional_text(data, "reason", 500)
+        row = await self.store.conversation(cid or "")
+        if row is None or not row.address_hash:
+            raise ChatError("not_found")
+        now = self.clock.now()
+        until = now + timedelta(days=days)
+        await self.store.add_sanction({
+            "kind": "block", "address_hash": row.address_hash, "conversation_id": row.id,
+            "created_at": now, "until": until, "staff_id": conn.member.id, "reason": reason,
+        })
+        await self.audit(conn.member, "block", row.id, {"until": iso(until), "reason": reason})
+        for conv in await self.live.conversations():
+            if conv.address_hash == row.address_hash:
+                await self.end(conv.id, "blocked")
+        return {"ok": True, "until": iso(until)}
+
+    # -- audit -------------------------------------------------------------------------------
+
+    async def audit(self, member: StaffMember | None, action: str, conversation_id: str | None,
+                    detail: dict[str, Any] | None = None) -> None:
+        await self.store.audit(
+            self.clock.now(), action,
+            actor_id=member.id if member else None, actor=member.username if member else None,
+            conversation_id=conversation_id, detail=detail,
+        )
+
+    async def logout_sockets(self, member: StaffMember) -> None:
+        """Logout revokes at once: the session's live sockets are closed too."""
+        for sid, conn in list(self.staff.items()):
+            if conn.member.token_hash == member.token_hash:
+                await self.sio.disconnect(sid, namespace=STAFF)

@@ -1,0 +1,122 @@
+"""The SQL schema, as SQLAlchemy Core tables.
+
+Message text is sealed (see sealing.py); addresses appear only as keyed hashes."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+staff_users = Table(
+    "staff_users",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(100), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("totp_secret", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled_at", DateTime(timezone=True)),
+)
+
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(32), ForeignKey("staff_users.id"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("alias", String(64), nullable=False),
+    Column("address_hash", String(64), index=True),
+    Column("resume_hash", String(64), unique=True),
+    Column("reference_hash", String(64), unique=True),
+    Column("status", String(16), nullable=False),
+    Column("contact_count", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("paired_at", DateTime(timezone=True)),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("end_reason", String(16)),
+    Column("volunteer_id", String(32), ForeignKey("staff_users.id")),
+    Column("chatter_age", Integer),
+    Column("chatter_topic", String(100)),
+    Column("age", Integer),
+    Column("topic", String(100)),
+    Column("registered_at", DateTime(timezone=True)),
+    Column("registered_by", String(32)),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("conversation_id", String(32), nullable=False),
+    Column("sender", String(16), nullable=False),
+    Column("staff_id", String(32)),
+    Column("text", Text, nullable=False),
+    Column("client_id", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("redacted", Boolean, nullable=False, default=False),
+    Column("checked", Boolean, nullable=False, default=False),
+    UniqueConstraint("conversation_id", "client_id", name="uq_messages_client_id"),
+    Index("ix_messages_conversation_seq", "conversation_id", "seq"),
+)
+
+# One row per conversation start, kept (by hash only) longer than the conversation itself so
+# that `contact_count` survives retention; dropped after the address retention period.
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("address_hash", String(64), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+sanctions = Table(
+    "sanctions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("address_hash", String(64), nullable=False, index=True),
+    Column("conversation_id", String(32)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("until", DateTime(timezone=True), nullable=False),
+    Column("staff_id", String(32)),
+    Column("reason", Text),
+    Column("lifted_at", DateTime(timezone=True)),
+    Column("lifted_by", String(32)),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("actor_id", String(32), index=True),
+    Column("actor", String(64)),
+    Column("action", String(48), nullable=False, index=True),
+    Column("conversation_id", String(32), index=True),
+    Column("detail", Text),
+)

@@ -1,0 +1,1 @@
+"""The HTTP side of the server: the JSON API, the pages and the headers every response carries."""

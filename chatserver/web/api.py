@@ -1,0 +1,161 @@
+"""The JSON API: health, staff login and logout, transcripts, configuration.
+
+Staff authenticate with the session cookie or a Bearer token; cookie-authenticated calls that
+change state must come from an allowed origin (CSRF)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from chatserver.auth import COOKIE, Sessions, StaffMember
+from chatserver.errors import ChatError
+from chatserver.privacy.addresses import scope_address_hash
+from chatserver.ratelimit import KeyedBuckets
+from chatserver.service import ChatService
+from chatserver.web.responses import error, from_chat_error, json_body, ok
+
+SAFE = ("GET", "HEAD", "OPTIONS")
+
+
+def _same_origin(request: Request, allowed: tuple[str, ...]) -> bool:
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if not origin:
+        return False
+    parts = urlsplit(origin)
+    base = f"{parts.scheme}://{parts.netloc}"
+    host = request.headers.get("host", "")
+    return parts.netloc == host or base in allowed
+
+
+class Api:
+    def __init__(self, service: ChatService, sessions: Sessions) -> None:
+        self.service = service
+        self.sessions = sessions
+        self.settings = service.settings
+        # Logins: 10 tries, then one per 6 s; per account and per address hash alike.
+        self.login_by_name = KeyedBuckets(rate=1 / 6, burst=10)
+        self.login_by_address = KeyedBuckets(rate=1 / 6, burst=20)
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/healthz", self.healthz, methods=["GET"]),
+            Route("/api/config", self.config, methods=["GET"]),
+            Route("/api/auth/login", self.login, methods=["POST"]),
+            Route("/api/auth/logout", self.logout, methods=["POST"]),
+            Route("/api/me", self.me, methods=["GET"]),
+            Route("/api/conversations/{id}/transcript", self.transcript, methods=["GET"]),
+        ]
+
+    async def member(self, request: Request) -> StaffMember:
+        """The staff member behind a request; ChatError `unauthorized` or `csrf` otherwise."""
+        auth = request.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            return await self.sessions.check(auth[7:].strip(), self.service.clock.now())
+        token = request.cookies.get(COOKIE)
+        if token and request.method not in SAFE and not _same_origin(
+            request, self.settings.allowed_origins
+        ):
+            raise ChatError("csrf", "Dit verzoek komt niet van deze site.")
+        return await self.sessions.check(token, self.service.clock.now())
+
+    async def healthz(self, request: Request) -> Response:
+        database = await self.service.store.ping()
+        body: dict[str, Any] = {
+            "status": "ok" if database else "unavailable",
+            "database": "ok" if database else "unavailable",
+            "redactor": self.service.redactor.status,
+        }
+        return JSONResponse(body, status_code=200 if database else 503,
+                            headers={"Cache-Control": "no-store"})
+
+    async def config(self, request: Request) -> Response:
+        s = self.settings
+        return ok({
+            "topics": list(s.topics),
+            "max_text_length": s.max_text_length,
+            "max_capacity": s.max_capacity,
+            "timeout_minutes": {"default": s.timeout_default_minutes,
+                                "min": s.timeout_min_minutes, "max": s.timeout_max_minutes},
+            "block_days": s.block_default_days,
+        })
+
+    async def login(self, request: Request) -> Response:
+        try:
+            data = await json_body(request)
+            username, password = data.get("username"), data.get("password")
+            if not isinstance(username, str) or not isinstance(password, str) or not username \
+                    or len(username) > 64 or len(password) > 1024:
+                raise ChatError("invalid", "Vul een gebruikersnaam en wachtwoord in.")
+            now = self.service.clock.monotonic()
+            address = scope_address_hash(request.scope, self.settings.ip_hash_key,
+                                         self.settings.trusted_proxies)
+            if not self.login_by_address.take(address, now) or not self.login_by_name.take(
+                username.lower(), now
+            ):
+                raise ChatError("rate_limited", "Te veel inlogpogingen. Wacht een minuut.")
+            token, member = await self.sessions.login(username, password, self.service.clock.now())
+        except ChatError as err:
+            return from_chat_error(err)
+        response = ok({"token": token, "role": member.role, "display_name": member.display_name})
+        response.set_cookie(
+            COOKIE, token, httponly=True, samesite="strict", path="/",
+            secure=request.url.scheme == "https",
+            max_age=int(self.sessions.absolute.total_seconds()),
+        )
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        try:
+            member = await self.member(request)
+        except ChatError as err:
+            return from_chat_error(err)
+        await self.sessions.logout(member, self.service.clock.now())
+        await self.service.logout_sockets(member)
+        response = ok({"ok": True})
+        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+        return response
+
+    async def me(self, request: Request) -> Response:
+        try:
+            member = await self.member(request)
+        except ChatError as err:
+            return from_chat_error(err)
+        return ok({"username": member.username, "display_name": member.display_name,
+                   "role": member.role})
+
+    async def transcript(self, request: Request) -> Response:
+        try:
+            member = await self.member(request)
+            cid = request.path_params["id"]
+            if len(cid) > 64:
+                raise ChatError("not_found")
+            row = await self.service.store.conversation(cid)
+            if row is None:
+                raise ChatError("not_found")
+            if row.volunteer_id != member.id and not member.can("supervisor"):
+                raise ChatError("forbidden")
+            messages = await self.service.store.messages_of(cid)
+            await self.service.audit(member, "transcript_read", cid)
+        except ChatError as err:
+            return from_chat_error(err)
+        return ok({
+            "conversation_id": cid,
+            "messages": [self.service._transcript_entry(m) for m in messages],
+        })
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    return error("not_found", "Deze pagina bestaat niet.")
+
+
+async def method_not_allowed(request: Request, exc: Exception) -> Response:
+    return error("method_not_allowed", "Deze methode wordt hier niet ondersteund.")
+
+
+async def internal(request: Request, exc: Exception) -> Response:
+    return error("internal")

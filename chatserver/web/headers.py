@@ -1,0 +1,101 @@
+"""Security headers on every HTTP response, and a cap on request bodies.
+
+A strict Content-Security-Policy (no inline script), no referrer, no sniffing, no framing
+except by the helpline's own configured sites (the widget only)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+def csp(frame_ancestors: str) -> str:
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; font-src 'self'; media-src 'self' data:; object-src 'none'; "
+        f"base-uri 'none'; form-action 'self'; frame-ancestors {frame_ancestors}"
+    )
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp, embed_origins: tuple[str, ...], max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+        widget_ancestors = " ".join(("'self'", *embed_origins))
+        self.widget_csp = csp(widget_ancestors).encode()
+        self.strict_csp = csp("'none'").encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > self.max_body
+                except ValueError:
+                    too_big = True
+                if too_big:
+                    await _too_large(send)
+                    return
+        framable = path in ("/", "/widget") or path.startswith("/static/")
+        policy = self.widget_csp if framable else self.strict_csp
+        https = scope.get("scheme") == "https"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                extra = [
+                    (b"content-security-policy", policy),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                    (b"cross-origin-resource-policy", b"same-origin"),
+                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+                ]
+                if not framable:
+                    extra.append((b"x-frame-options", b"DENY"))
+                if https:
+                    extra.append((b"strict-transport-security", b"max-age=31536000"))
+                if b"cache-control" not in present:
+                    extra.append((b"cache-control", b"no-store"))
+                headers.extend(h for h in extra if h[0] not in present)
+                message["headers"] = headers
+            await send(message)
+
+        received = 0
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counted_receive, send_with_headers)
+        except _BodyTooLarge:
+            await _too_large(send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Any) -> None:
+    body = json.dumps(
+        {"error": {"code": "payload_too_large", "message": "Het verzoek is te groot."}}
+    ).encode()
+    await send({
+        "type": "http.response.start",
+        "status": 413,
+        "headers": [(b"content-type", b"application/json"), (b"content-length",
+                                                             str(len(body)).encode())],
+    })
+    await send({"type": "http.response.body", "body": body})
