@@ -28,7 +28,7 @@ from chatserver.store import Store
 from chatserver.store.sealing import Sealer
 from chatserver.web import api as api_module
 from chatserver.web import pages
-from chatserver.web.headers import SecurityHeaders
+from chatserver.web.headers import BodyLimit, SecurityHeaders
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,8 @@ def create_app(settings: Settings, clock: Clock | None = None,
         },
     )
     http.state.components = components
-    guarded = SecurityHeaders(http, settings.embed_origins, max_body=settings.max_http_buffer_size)
-    app = socketio.ASGIApp(sio, other_asgi_app=guarded, socketio_path="socket.io")
+    guarded = SecurityHeaders(http, settings.embed_origins)
+    sio_app = socketio.ASGIApp(sio, other_asgi_app=guarded, socketio_path="socket.io")
+    app = BodyLimit(sio_app, max_body=settings.max_http_buffer_size)
     app.components = components  # type: ignore[attr-defined]
     return app

@@ -150,8 +150,8 @@ class Settings:
     max_text_length: int = 4000
     max_http_buffer_size: int = 64 * 1024
     # Per connection: a burst of `rate_burst` events, refilled at `rate_per_second`.
-    rate_per_second: float = 5.0
-    rate_burst: int = 20
+    rate_per_second: float = 10.0
+    rate_burst: int = 40
     max_queue: int = 500
     volunteer_grace_seconds: float = 20.0
     chatter_grace_seconds: float = 300.0
@@ -200,8 +200,8 @@ class Settings:
             max_http_buffer_size=_int(
                 env, "CHATSERVER_MAX_HTTP_BUFFER_SIZE", 64 * 1024, 1024, 16 * 1024 * 1024
             ),
-            rate_per_second=_float(env, "CHATSERVER_RATE_PER_SECOND", 5.0, 0.1, 10_000),
-            rate_burst=_int(env, "CHATSERVER_RATE_BURST", 20, 1, 100_000),
+            rate_per_second=_float(env, "CHATSERVER_RATE_PER_SECOND", 10.0, 0.1, 10_000),
+            rate_burst=_int(env, "CHATSERVER_RATE_BURST", 40, 1, 100_000),
             max_queue=_int(env, "CHATSERVER_MAX_QUEUE", 500, 1, 1_000_000),
             volunteer_grace_seconds=_float(env, "CHATSERVER_VOLUNTEER_GRACE_SECONDS", 20, 0, 3600),
             chatter_grace_seconds=_float(env, "CHATSERVER_CHATTER_GRACE_SECONDS", 300, 0, 86400),

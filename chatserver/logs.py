@@ -32,10 +32,13 @@ class PrivacyFilter(logging.Filter):
             return False
         if any(marker in message for marker in _DROP):
             return False
+        if record.name.startswith(("engineio", "socketio")):
+            # Their tracebacks can quote a client's payload: keep the first line only.
+            message = message.splitlines()[0] if message else message
+            record.exc_info = None
+            record.exc_text = None
         record.msg = scrub(message)
         record.args = None
-        if record.exc_info and record.levelno < logging.ERROR:
-            record.exc_info = None
         return True
 
 

@@ -61,6 +61,12 @@ class Peer:
                 self.events[event].append(data)
                 self._changed.notify_all()
 
+        @self.sio.on("disconnect", namespace=namespace)
+        async def disconnected(reason: Any = None) -> None:
+            async with self._changed:
+                self.events["disconnect"].append(reason)
+                self._changed.notify_all()
+
         @self.sio.on("connect_error", namespace=namespace)
         async def refused(data: Any = None) -> None:
             async with self._changed:

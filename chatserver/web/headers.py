@@ -20,9 +20,8 @@ def csp(frame_ancestors: str) -> str:
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp, embed_origins: tuple[str, ...], max_body: int) -> None:
+    def __init__(self, app: ASGIApp, embed_origins: tuple[str, ...]) -> None:
         self.app = app
-        self.max_body = max_body
         widget_ancestors = " ".join(("'self'", *embed_origins))
         self.widget_csp = csp(widget_ancestors).encode()
         self.strict_csp = csp("'none'").encode()
@@ -32,15 +31,6 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        for name, value in scope.get("headers", ()):
-            if name == b"content-length":
-                try:
-                    too_big = int(value) > self.max_body
-                except ValueError:
-                    too_big = True
-                if too_big:
-                    await _too_large(send)
-                    return
         framable = path in ("/", "/widget") or path.startswith("/static/")
         policy = self.widget_csp if framable else self.strict_csp
         https = scope.get("scheme") == "https"
@@ -67,6 +57,37 @@ class SecurityHeaders:
                 message["headers"] = headers
             await send(message)
 
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimit:
+    """Refuses request bodies over `max_body` before any handler reads them.
+
+    In front of Engine.IO too: an oversized polling POST otherwise leaves the request hanging
+    (the socket's close waits for a GET that never comes), and with it graceful shutdown."""
+
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = None
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    length = int(value)
+                except ValueError:
+                    length = self.max_body + 1
+        if length is not None and length > self.max_body:
+            await _reply(send, 413, "payload_too_large", "Het verzoek is te groot.")
+            return
+        if (length is None and scope.get("method") == "POST"
+                and scope.get("path", "").startswith("/socket.io")):
+            await _reply(send, 411, "length_required", "Stuur een Content-Length mee.")
+            return
         received = 0
 
         async def counted_receive() -> Message:
@@ -79,23 +100,21 @@ class SecurityHeaders:
             return message
 
         try:
-            await self.app(scope, counted_receive, send_with_headers)
+            await self.app(scope, counted_receive, send)
         except _BodyTooLarge:
-            await _too_large(send)
+            await _reply(send, 413, "payload_too_large", "Het verzoek is te groot.")
 
 
 class _BodyTooLarge(Exception):
     pass
 
 
-async def _too_large(send: Any) -> None:
-    body = json.dumps(
-        {"error": {"code": "payload_too_large", "message": "Het verzoek is te groot."}}
-    ).encode()
+async def _reply(send: Any, status: int, code: str, message: str) -> None:
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
     await send({
         "type": "http.response.start",
-        "status": 413,
-        "headers": [(b"content-type", b"application/json"), (b"content-length",
-                                                             str(len(body)).encode())],
+        "status": status,
+        "headers": [(b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode())],
     })
     await send({"type": "http.response.body", "body": body})

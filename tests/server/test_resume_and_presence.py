@@ -1,0 +1,104 @@
+"""Dropped connections: a chatter resumes with what they missed; a volunteer's chats return."""
+
+from __future__ import annotations
+
+from tests.helpers import Peer, Server
+
+
+async def paired(server: Server) -> tuple[Peer, Peer, str, str]:
+    vera = await server.staff("vera")
+    await vera.call("available", {"capacity": 2})
+    chatter = await server.chatter()
+    ack = await chatter.call("start", {})
+    await vera.expect("assigned")
+    await chatter.expect("paired")
+    return chatter, vera, ack["conversation_id"], ack["resume_token"]
+
+
+async def test_resume_returns_missed_messages_in_order_none_twice(server: Server) -> None:
+    chatter, vera, cid, token = await paired(server)
+    await vera.call("message", {"conversation_id": cid, "text": "eerste"})
+    assert (await chatter.expect("message"))["text"] == "eerste"
+    await chatter.close()
+    for text in ("tweede", "derde", "vierde"):
+        assert (await vera.call("message", {"conversation_id": cid, "text": text}))["ok"]
+    again = await server.chatter()
+    ack = await again.call("resume", {"resume_token": token})
+    assert ack["ok"] and ack["conversation_id"] == cid and ack["status"] == "active"
+    assert [m["text"] for m in ack["messages"]] == ["tweede", "derde", "vierde"]
+    # the conversation goes on with the new connection
+    await vera.call("message", {"conversation_id": cid, "text": "vijfde"})
+    assert (await again.expect("message"))["text"] == "vijfde"
+    assert (await again.call("message", {"text": "ik ben terug"}))["ok"]
+    assert (await vera.expect("message", lambda m: m["text"] == "ik ben terug"))
+    # resuming once more without missing anything returns nothing twice
+    third = await server.chatter()
+    await again.close()
+    assert (await third.call("resume", {"resume_token": token}))["messages"] == []
+
+
+async def test_resume_after_a_given_message(server: Server) -> None:
+    chatter, vera, cid, token = await paired(server)
+    first = await chatter.call("message", {"text": "a"})
+    await vera.call("message", {"conversation_id": cid, "text": "b"})
+    await chatter.call("message", {"text": "c"})
+    other = await server.chatter()
+    ack = await other.call("resume", {"resume_token": token, "after": first["id"]})
+    assert [(m["from"], m["text"]) for m in ack["messages"]] == [("volunteer", "b"),
+                                                                   ("chatter", "c")]
+
+
+async def test_resume_with_an_unknown_token_is_not_found(server: Server) -> None:
+    chatter = await server.chatter()
+    ack = await chatter.call("resume", {"resume_token": "onzin"})
+    assert ack["ok"] is False and ack["error"]["code"] == "not_found"
+    assert (await chatter.call("resume", {}))["error"]["code"] == "invalid"
+
+
+async def test_resume_of_an_ended_conversation_says_so_with_the_reference(server: Server) -> None:
+    chatter, vera, cid, token = await paired(server)
+    await vera.call("end", {"conversation_id": cid})
+    reference = (await chatter.expect("ended"))["reference"]
+    other = await server.chatter()
+    ack = await other.call("resume", {"resume_token": token})
+    assert ack["status"] == "ended" and ack["reference"] == reference
+
+
+async def test_a_client_id_makes_a_retried_message_arrive_once(server: Server) -> None:
+    chatter, vera, cid, _ = await paired(server)
+    one = await chatter.call("message", {"text": "dubbel?", "client_id": "c-1"})
+    two = await chatter.call("message", {"text": "dubbel?", "client_id": "c-1"})
+    assert one["id"] == two["id"] and one["ts"] == two["ts"]
+    await vera.expect("message")
+    async with server.http() as http:
+        r = await http.get(f"/api/conversations/{cid}/transcript",
+                           headers={"Authorization": f"Bearer {vera.token}"})
+    assert [m["text"] for m in r.json()["messages"]] == ["dubbel?"]
+
+
+async def test_volunteer_who_drops_out_gets_the_chat_requeued_at_the_front(server: Server) -> None:
+    chatter, vera, cid, _ = await paired(server)
+    waiting = await server.chatter()
+    await waiting.call("start", {})
+    await vera.close()
+    requeued = await chatter.expect("requeued")
+    assert requeued == {"conversation_id": cid, "position": 1}
+    assert await waiting.expect("queue", lambda d: d["position"] == 2)
+    bram = await server.staff("bram", display_name="Bram")
+    await bram.call("available", {})
+    assert (await bram.expect("assigned"))["conversation_id"] == cid
+    assert (await chatter.expect("paired"))["volunteer"] == "Bram"
+
+
+async def test_volunteer_who_reconnects_within_grace_keeps_the_chat(server: Server) -> None:
+    chatter, vera, cid, _ = await paired(server)
+    token = vera.token  # type: ignore[attr-defined]
+    await vera.sio.disconnect()
+    back = Peer(server.url, "/staff")
+    server.peers.append(back)
+    await back.connect(auth={"token": token})
+    state = await back.expect("state")
+    assert [c["conversation_id"] for c in state["conversations"]] == [cid]
+    await chatter.call("message", {"text": "ben je er nog?"})
+    assert (await back.expect("message"))["text"] == "ben je er nog?"
+    assert chatter.seen("requeued") == []
