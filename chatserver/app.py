@@ -28,6 +28,8 @@ from chatserver.store import Store
 from chatserver.store.sealing import Sealer
 from chatserver.web import api as api_module
 from chatserver.web import pages
+from chatserver.web.moderation import routes as moderation_routes
+from chatserver.web.privacy import routes as privacy_routes
 from chatserver.web.headers import BodyLimit, SecurityHeaders
 
 log = logging.getLogger(__name__)
@@ -99,7 +101,7 @@ def create_app(settings: Settings, clock: Clock | None = None,
             log.info("chat server stopped")
 
     http = Starlette(
-        routes=[*api.routes(), *pages.routes()],
+        routes=[*api.routes(), *moderation_routes(api), *privacy_routes(api), *pages.routes()],
         lifespan=lifespan,
         exception_handlers={
             404: api_module.not_found,

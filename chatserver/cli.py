@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import gc
 import getpass
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from chatserver.auth import ROLES, hash_password
 from chatserver.clock import Clock
@@ -23,15 +25,28 @@ from chatserver.store.sealing import Sealer
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="chatserver", description="Chat server of a youth helpline.")
     sub = p.add_subparsers(dest="command", required=True)
+    _register_core(sub)
+    # Each area adds its own commands; `run(settings, args) -> exit code` is set as a default.
+    for module in ("chatserver.privacy.commands", "chatserver.store.keys"):
+        try:
+            register = importlib.import_module(module).register
+        except (ImportError, AttributeError):
+            continue
+        register(sub)
+    return p
 
+
+def _register_core(sub: Any) -> None:
     serve = sub.add_parser("serve", help="run the server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1,
                        help="worker processes (more than 1 needs CHATSERVER_REDIS_URL)")
     serve.add_argument("--log-level", default=os.environ.get("CHATSERVER_LOG_LEVEL", "info"))
+    serve.set_defaults(run=serve_command)
 
     users = sub.add_parser("users", help="manage staff accounts")
+    users.set_defaults(run=lambda settings, args: asyncio.run(users_command(settings, args)))
     usub = users.add_subparsers(dest="users_command", required=True)
     add = usub.add_parser("add", help="create a staff account")
     add.add_argument("name")
@@ -42,7 +57,6 @@ def _parser() -> argparse.ArgumentParser:
     usub.add_parser("list", help="list staff accounts")
     disable = usub.add_parser("disable", help="disable an account and end its sessions")
     disable.add_argument("name")
-    return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,14 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"chatserver: configuration error: {exc}", file=sys.stderr)
         return 2
-    if args.command == "serve":
-        return serve(settings, args)
-    if args.command == "users":
-        return asyncio.run(users(settings, args))
-    return 2
+    code: int = args.run(settings, args)
+    return code
 
 
-def serve(settings: Settings, args: argparse.Namespace) -> int:
+def serve_command(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from chatserver import logs
@@ -95,7 +106,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def users(settings: Settings, args: argparse.Namespace) -> int:
+async def users_command(settings: Settings, args: argparse.Namespace) -> int:
     store = Store(settings.database_url, Sealer(settings.data_keys),
                   sqlite_synchronous=settings.sqlite_synchronous)
     async with _started(store):

@@ -55,6 +55,7 @@ def routes(static: Path = STATIC) -> list[BaseRoute]:
     result: list[BaseRoute] = [
         _page("widget/index.html"),
         _page("console/index.html"),
+        _page("coordinator/index.html"),
         Route("/vendor/{name}", vendored, methods=["GET"]),
     ]
     if static.is_dir():

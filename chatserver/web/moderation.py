@@ -1,0 +1,15 @@
+"""HTTP API of moderation: blocks (list, create, lift) and chatters with repeated time-outs
+(coordinator and up)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.routing import BaseRoute
+
+if TYPE_CHECKING:
+    from chatserver.web.api import Api
+
+
+def routes(api: Api) -> list[BaseRoute]:
+    return []
