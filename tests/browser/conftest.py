@@ -1,0 +1,206 @@
+"""Browser tests of the pages: a real chat server on 127.0.0.1 and Debian's Chromium.
+
+Each test module gets its own server (fresh database, queue and rate limits); helpers log in,
+start chats and check accessibility with axe-core served from static/node_modules."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHATSERVER = str(Path(sys.executable).with_name("chatserver"))
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-quic", "--no-first-run", "--disable-sync",
+]
+PASSWORD = "correct horse battery"
+ACCOUNTS = {
+    "vera": ("volunteer", "Vera"),
+    "sam": ("supervisor", "Sam"),
+    "cor": ("coordinator", "Cor"),
+}
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
+         "is_mobile": True, "has_touch": True}
+DESKTOP = {"viewport": {"width": 1366, "height": 900}}
+NEUTRAL_SITE = "https://www.google.nl/"
+
+expect.set_options(timeout=10_000)
+
+if not Path(CHROMIUM).exists():
+    pytest.skip("Debian's chromium is not installed (bin/setup --test)", allow_module_level=True)
+
+
+@dataclass
+class Server:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=1) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def start_server(tmp: Path) -> Server:
+    env = {**os.environ, "CHATSERVER_DATA_DIR": str(tmp)}
+    adders = [
+        subprocess.Popen(
+            [CHATSERVER, "users", "add", name, "--role", role, "--password-stdin",
+             "--display-name", display],
+            env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        for name, (role, display) in ACCOUNTS.items()
+    ]
+    for adder in adders:
+        _, err = adder.communicate(PASSWORD.encode() + b"\n", timeout=60)
+        assert adder.returncode == 0, err.decode()
+    port = _free_port()
+    log = tmp / "server.log"
+    process = subprocess.Popen(
+        [CHATSERVER, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while not _healthy(url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("chat server did not start:\n" + log.read_text(errors="replace"))
+        time.sleep(0.1)  # polling the health check while the server starts, not synchronisation
+    return Server(url, tmp, process, log)
+
+
+def stop_server(server: Server) -> None:
+    server.process.send_signal(signal.SIGTERM)
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    with tempfile.TemporaryDirectory(prefix="chatserver-browser-") as tmp:
+        srv = start_server(Path(tmp))
+        try:
+            yield srv
+        finally:
+            stop_server(srv)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _neutral_site(context: BrowserContext) -> None:
+    # The quick exit's neutral site, answered locally: the tests never leave the machine.
+    context.route(NEUTRAL_SITE + "**", lambda route: route.fulfill(
+        status=200, content_type="text/html",
+        body="<!doctype html><html lang='nl'><title>Google</title><p>Zoeken</p></html>"))
+
+
+@pytest.fixture
+def phone(browser: Browser, server: Server) -> Iterator[Page]:
+    context = browser.new_context(base_url=server.url, locale="nl-NL", **PHONE)
+    _neutral_site(context)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def desktop(browser: Browser, server: Server) -> Iterator[Page]:
+    context = browser.new_context(base_url=server.url, locale="nl-NL", **DESKTOP)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser, server: Server) -> Iterator[Any]:
+    """A factory of extra pages, each in its own context (its own storage, like another device)."""
+    contexts: list[BrowserContext] = []
+
+    def make(kind: str = "desktop") -> Page:
+        context = browser.new_context(base_url=server.url, locale="nl-NL",
+                                      **(PHONE if kind == "phone" else DESKTOP))
+        _neutral_site(context)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+# ---------------------------------------------------------------- scenario helpers
+
+def shot(page: Page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def login(page: Page, username: str = "vera", *, available: bool = True) -> None:
+    page.goto("/console")
+    page.get_by_role("textbox", name="Gebruikersnaam").fill(username)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    toggle = page.get_by_role("button", name="Beschikbaar")
+    expect(toggle).to_be_visible()
+    expect(toggle).to_be_enabled()  # enabled once the server has sent the `state`
+    if available and toggle.get_attribute("aria-pressed") != "true":
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-pressed", "true")
+
+
+def start_chat(page: Page) -> None:
+    page.goto("/")
+    page.get_by_role("button", name="Start een gesprek").click()
+    expect(page.get_by_role("button", name="Stop gesprek")).to_be_visible()
+
+
+def chat_log(page: Page) -> Any:
+    return page.get_by_role("log").locator("visible=true")
+
+
+def axe_violations(page: Page, server: Server) -> list[dict[str, Any]]:
+    page.add_script_tag(url=server.url + "/vendor/axe.min.js")
+    result: dict[str, Any] = page.evaluate(
+        "() => axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"],
+         "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"] if v["impact"] in ("serious", "critical")
+    ]
