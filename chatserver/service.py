@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import socketio
 from sqlalchemy import func
 
-from chatserver import events
+from chatserver import events, moderation
 from chatserver.auth import StaffMember
 from chatserver.clock import Clock, iso
 from chatserver.config import Settings
@@ -802,17 +802,20 @@ class ChatService:
         self._own(conv, conn.member, or_role="supervisor")
         now = self.clock.now()
         until = now + timedelta(minutes=minutes or s.timeout_default_minutes)
-        await self.store.add_sanction({
-            "kind": "timeout", "address_hash": conv.address_hash, "conversation_id": conv.id,
-            "created_at": now, "until": until, "staff_id": conn.member.id,
-        })
+        await moderation.impose(self.store, moderation.Sanction(
+            "timeout", conv.address_hash, conv.id, until, conn.member.id), now)
         await self.audit(conn.member, "timeout", conv.id, {"until": iso(until)})
         await self.end(conv.id, "timeout")
         return {"ok": True, "until": iso(until)}
 
     async def block(self, sid: str, payload: Any) -> dict[str, Any]:
         conn = self._member(sid, "coordinator")
-        data = events.obj(payload)
+        return await self.block_conversation(conn.member, events.obj(payload))
+
+    async def block_conversation(self, member: StaffMember, data: dict[str, Any]
+                                 ) -> dict[str, Any]:
+        """Block the chatter of a conversation (live or past) for `days`; ends their live chats."""
+        member.require("coordinator")
         cid = events.ident(data, "conversation_id")
         days = events.integer(data, "days", 1, 3650) or self.settings.block_default_days
         reason = events.optional_text(data, "reason", 500)
@@ -821,15 +824,28 @@ class ChatService:
             raise ChatError("not_found")
         now = self.clock.now()
         until = now + timedelta(days=days)
-        await self.store.add_sanction({
-            "kind": "block", "address_hash": row.address_hash, "conversation_id": row.id,
-            "created_at": now, "until": until, "staff_id": conn.member.id, "reason": reason,
-        })
-        await self.audit(conn.member, "block", row.id, {"until": iso(until), "reason": reason})
+        sanction_id = await moderation.impose(self.store, moderation.Sanction(
+            "block", row.address_hash, row.id, until, member.id, reason), now)
+        await self.audit(member, "block", row.id,
+                         {"until": iso(until), "reason": reason, "sanction_id": sanction_id})
         for conv in await self.live.conversations():
             if conv.address_hash == row.address_hash:
                 await self.end(conv.id, "blocked")
-        return {"ok": True, "until": iso(until)}
+        return {"ok": True, "until": iso(until), "id": sanction_id}
+
+    async def lift(self, member: StaffMember, sanction_id: str, reason: str | None
+                   ) -> dict[str, Any]:
+        member.require("coordinator")
+        row = await self.store.sanction(sanction_id)
+        if row is None:
+            raise ChatError("not_found")
+        now = self.clock.now()
+        if row.lifted_at is not None or (utc(row.until) or now) <= now:
+            raise ChatError("conflict", "Deze maatregel is al opgeheven of verlopen.")
+        await self.store.lift_sanction(sanction_id, now, member.id)
+        await self.audit(member, f"{row.kind}_lifted", row.conversation_id,
+                         {"sanction_id": sanction_id, "reason": reason})
+        return {"ok": True}
 
     # -- audit -------------------------------------------------------------------------------
 

@@ -9,12 +9,12 @@ import pytest
 
 from chatserver.clock import FrozenClock
 from chatserver.config import Settings
-from tests.helpers import Server, test_env
+from tests.helpers import Server, server_env
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings.from_env(test_env(tmp_path / "data", CHATSERVER_SQLITE_SYNCHRONOUS="NORMAL",
+    return Settings.from_env(server_env(tmp_path / "data", CHATSERVER_SQLITE_SYNCHRONOUS="NORMAL",
                                       CHATSERVER_VOLUNTEER_GRACE_SECONDS="0.3"))
 
 

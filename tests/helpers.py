@@ -37,7 +37,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_env(data_dir: Path, **extra: str) -> dict[str, str]:
+def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATSERVER_")}
     env.update(CHATSERVER_DATA_DIR=str(data_dir), CHATSERVER_REDACTOR="false")
     env.update(extra)
@@ -186,7 +186,7 @@ class Subprocess:
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = test_env(data_dir, **env)
+        self.env = server_env(data_dir, **env)
         self.log_path = data_dir.parent / f"server-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -452,10 +452,17 @@ class Store:
                 ).scalar_one()
             )
 
-    async def sanctions(self, kind: str | None = None, active_at: datetime | None = None) -> Sequence[Row[Any]]:
+    async def sanctions(
+        self,
+        kind: str | None = None,
+        active_at: datetime | None = None,
+        since: datetime | None = None,
+    ) -> Sequence[Row[Any]]:
         q = select(sanctions).order_by(sanctions.c.created_at.desc())
         if kind:
             q = q.where(sanctions.c.kind == kind)
+        if since is not None:
+            q = q.where(sanctions.c.created_at >= since)
         if active_at is not None:
             q = q.where(sanctions.c.until > active_at, sanctions.c.lifted_at.is_(None))
         async with self.engine.connect() as conn:

@@ -3,13 +3,100 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from starlette.routing import BaseRoute
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from chatserver import events, moderation
+from chatserver.clock import iso
+from chatserver.errors import ChatError
+from chatserver.store.store import utc
+from chatserver.web.responses import from_chat_error, json_body, ok
 
 if TYPE_CHECKING:
     from chatserver.web.api import Api
 
 
 def routes(api: Api) -> list[BaseRoute]:
-    return []
+    service = api.service
+    store = service.store
+
+    async def list_sanctions(request: Request) -> Response:
+        try:
+            member = await api.member(request)
+            member.require("coordinator")
+            kind = request.query_params.get("kind", "block")
+            if kind not in ("block", "timeout"):
+                raise ChatError("invalid", "`kind` is block of timeout.")
+            active = request.query_params.get("active") in ("1", "true")
+            now = service.clock.now()
+            rows = await store.sanctions(kind=kind, active_at=now if active else None)
+            items = await moderation.describe(store, rows[:1000], now)
+        except ChatError as err:
+            return from_chat_error(err)
+        return ok({"blocks" if kind == "block" else "timeouts": items})
+
+    async def create_block(request: Request) -> Response:
+        try:
+            member = await api.member(request)
+            member.require("coordinator")
+            data = await json_body(request)
+            return ok(await service.block_conversation(member, data))
+        except ChatError as err:
+            return from_chat_error(err)
+
+    async def lift(request: Request) -> Response:
+        try:
+            member = await api.member(request)
+            member.require("coordinator")
+            data = await json_body(request) if request.headers.get("content-length") not in (
+                None, "0") else {}
+            reason = events.optional_text(data, "reason", 500)
+            return ok(await service.lift(member, request.path_params["id"][:64], reason))
+        except ChatError as err:
+            return from_chat_error(err)
+
+    async def repeat_timeouts(request: Request) -> Response:
+        try:
+            member = await api.member(request)
+            member.require("coordinator")
+            raw = request.query_params.get("min", "2")
+            if not raw.isdigit() or not 1 <= int(raw) <= 100:
+                raise ChatError("invalid", "`min` is een getal van 1 tot 100.")
+            now = service.clock.now()
+            since = now - timedelta(days=service.settings.timeout_window_days)
+            rows = await store.sanctions(kind="timeout", since=since)
+            chatters = []
+            for group in moderation.repeat_offenders(rows, int(raw)):
+                convs = []
+                for r in group:
+                    conv = await store.conversation(r.conversation_id) if r.conversation_id \
+                        else None
+                    convs.append({"conversation_id": r.conversation_id,
+                                  "alias": conv.alias if conv else None,
+                                  "at": iso(utc(r.created_at) or now)})
+                latest = convs[-1]
+                blocked = await store.active_sanction(group[-1].address_hash, now)
+                chatters.append({
+                    "alias": latest["alias"],
+                    "conversation_id": latest["conversation_id"],
+                    "timeouts": len(group),
+                    "last_timeout_at": latest["at"],
+                    "blocked": blocked is not None and blocked.kind == "block",
+                    "conversations": convs,
+                })
+        except ChatError as err:
+            return from_chat_error(err)
+        return ok({"chatters": chatters, "window_days": service.settings.timeout_window_days})
+
+    return [
+        Route("/api/moderation/blocks", list_sanctions, methods=["GET"]),
+        Route("/api/moderation/blocks", create_block, methods=["POST"]),
+        Route("/api/moderation/blocks/{id}/lift", lift, methods=["POST"]),
+        Route("/api/moderation/sanctions", list_sanctions, methods=["GET"]),
+        Route("/api/moderation/sanctions/{id}/lift", lift, methods=["POST"]),
+        Route("/api/moderation/timeouts", repeat_timeouts, methods=["GET"]),
+    ]

@@ -1,0 +1,147 @@
+"""Time-outs and blocks: refused connections with a Dutch message and an end date, expiry by
+the clock (moved, not slept), and nobody else affected."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import socketio
+
+from chatserver.clock import FrozenClock
+from chatserver.config import Settings
+from tests.helpers import Peer, Server, running, server_env
+
+ALICE = {"X-Forwarded-For": "192.0.2.10"}
+BOB = {"X-Forwarded-For": "192.0.2.20"}
+
+
+@pytest.fixture
+def proxied(tmp_path: Path) -> Settings:
+    return Settings.from_env(server_env(tmp_path / "data", CHATSERVER_TRUSTED_PROXIES="127.0.0.1",
+                                      CHATSERVER_SQLITE_SYNCHRONOUS="NORMAL"))
+
+
+@pytest.fixture
+async def srv(proxied: Settings, clock: FrozenClock) -> AsyncIterator[Server]:
+    async with running(proxied, clock) as server:
+        yield server
+
+
+async def refused(server: Server, headers: dict[str, str]) -> dict:
+    peer = Peer(server.url, "/chat")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await peer.connect(headers=headers)
+    return peer.connect_error
+
+
+async def chat_with(server: Server, vera: Peer, headers: dict[str, str]) -> tuple[Peer, str]:
+    chatter = await server.chatter(headers=headers)
+    cid = (await chatter.call("start", {}))["conversation_id"]
+    await vera.expect("assigned", lambda a: a["conversation_id"] == cid)
+    return chatter, cid
+
+
+async def test_timeout_ends_the_chat_refuses_the_address_and_expires(
+    srv: Server, clock: FrozenClock
+) -> None:
+    vera = await srv.staff("vera")
+    await vera.call("available", {"capacity": 2})
+    alice, cid = await chat_with(srv, vera, ALICE)
+    bad = await vera.call("timeout", {"conversation_id": cid, "minutes": 100000})
+    assert bad["error"]["code"] == "invalid"
+    ack = await vera.call("timeout", {"conversation_id": cid, "minutes": 45})
+    assert ack["ok"] and ack["until"] == "2026-01-01T00:45:00.000Z"
+    assert (await alice.expect("ended"))["reason"] == "timeout"
+    assert (await vera.expect("ended"))["reason"] == "timeout"
+    error = await refused(srv, ALICE)
+    assert error["code"] == "timeout" and error["until"] == ack["until"]
+    assert "time-out" in error["message"] and "1 januari 2026 om 01:45" in error["message"]
+    # someone else is not affected
+    bob, _ = await chat_with(srv, vera, BOB)
+    clock.advance(minutes=44)
+    await refused(srv, ALICE)
+    clock.advance(minutes=2)
+    again, _ = await chat_with(srv, vera, ALICE)
+    assert (await again.call("message", {"text": "sorry"}))["ok"]
+
+
+async def test_timeout_count_is_shown_to_the_volunteer(srv: Server, clock: FrozenClock) -> None:
+    vera = await srv.staff("vera")
+    await vera.call("available", {"capacity": 2})
+    for _ in range(2):
+        alice = await srv.chatter(headers=ALICE)
+        cid = (await alice.call("start", {}))["conversation_id"]
+        await vera.expect("assigned", lambda a, c=cid: a["conversation_id"] == c)
+        await vera.call("timeout", {"conversation_id": cid, "minutes": 5})
+        clock.advance(minutes=6)
+    alice = await srv.chatter(headers=ALICE)
+    await alice.call("start", {})
+    assigned = await vera.expect("assigned")
+    assert assigned["timeout_count"] == 2 and assigned["contact_count"] == 2
+
+
+async def test_coordinator_sees_repeat_offenders_blocks_and_lifts(
+    srv: Server, clock: FrozenClock
+) -> None:
+    vera = await srv.staff("vera")
+    await vera.call("available", {"capacity": 3})
+    last = ""
+    for _ in range(3):
+        _, last = await chat_with(srv, vera, ALICE)
+        await vera.call("timeout", {"conversation_id": last})
+        clock.advance(minutes=31)
+    _, once = await chat_with(srv, vera, BOB)
+    await vera.call("timeout", {"conversation_id": once})
+    clock.advance(minutes=31)
+    # volunteers may not block; coordinators may
+    assert (await vera.call("block", {"conversation_id": last}))["error"]["code"] == "forbidden"
+    await srv.add_user("cora", "coordinator")
+    token = await srv.login("cora")
+    auth = {"Authorization": f"Bearer {token}"}
+    async with srv.http(headers=auth) as http:
+        r = await http.get("/api/moderation/timeouts")
+        chatters = r.json()["chatters"]
+        assert len(chatters) == 1 and chatters[0]["timeouts"] == 3
+        assert chatters[0]["conversation_id"] == last
+        assert "hash" not in r.text and "192.0.2" not in r.text
+        # a live chat of the same chatter ends when the block comes
+        alice, live_cid = await chat_with(srv, vera, ALICE)
+        r = await http.post("/api/moderation/blocks", json={
+            "conversation_id": last, "reason": "herhaald schelden"})
+        assert r.status_code == 200
+        until = r.json()["until"]
+        assert until.startswith("2026-04-0")  # 90 days on
+        assert (await alice.expect("ended"))["reason"] == "blocked"
+        error = await refused(srv, ALICE)
+        assert error["code"] == "blocked" and error["until"] == until
+        assert "geblokkeerd" in error["message"]
+        await chat_with(srv, vera, BOB)  # not Bob
+        r = await http.get("/api/moderation/blocks", params={"active": "1"})
+        (block,) = r.json()["blocks"]
+        assert block["reason"] == "herhaald schelden" and block["by"] == "Cora"
+        assert block["alias"] and block["active"] is True
+        r = await http.post(f"/api/moderation/blocks/{block['id']}/lift",
+                            json={"reason": "gesprek gehad"})
+        assert r.status_code == 200
+        r = await http.post(f"/api/moderation/blocks/{block['id']}/lift", json={})
+        assert r.status_code == 409
+    await chat_with(srv, vera, ALICE)
+    actions = [e.action for e in await srv.components.store.audit_entries()]
+    assert actions.count("timeout") == 4 and "block" in actions and "block_lifted" in actions
+
+
+async def test_blocks_survive_a_restart_and_expire(proxied: Settings, clock: FrozenClock) -> None:
+    async with running(proxied, clock) as srv:
+        vera = await srv.staff("vera")
+        await vera.call("available", {})
+        sam = await srv.staff("sam", "coordinator")
+        _, cid = await chat_with(srv, vera, ALICE)
+        ack = await sam.call("block", {"conversation_id": cid, "days": 7})
+        assert ack["ok"]
+    async with running(proxied, clock) as srv:
+        assert (await refused(srv, ALICE))["code"] == "blocked"
+        clock.advance(days=7, seconds=1)
+        chatter = await srv.chatter(headers=ALICE)
+        assert (await chatter.call("start", {}))["ok"]
