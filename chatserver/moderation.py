@@ -66,6 +66,6 @@ def repeat_offenders(timeouts: Any, threshold: int) -> list[list[Any]]:
     groups: dict[str, list[Any]] = defaultdict(list)
     for row in timeouts:
         groups[row.address_hash].append(row)
-    chosen = [sorted(g, key=lambda r: utc(r.created_at)) for g in groups.values()
+    chosen = [sorted(g, key=lambda r: str(r.created_at)) for g in groups.values()
               if len(g) >= threshold]
     return sorted(chosen, key=lambda g: (-len(g), str(g[-1].created_at)), reverse=False)

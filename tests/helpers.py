@@ -193,6 +193,7 @@ class Subprocess:
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [str(VENV_BIN / "chatserver"), *args], input=stdin, capture_output=True, text=True,
+            check=False,
             env=self.env, timeout=60,
         )
 

@@ -68,7 +68,7 @@ async def test_the_address_appears_in_no_file_and_no_log_line(proc: Subprocess) 
     proc.cli("users", "add", "vera", "--role", "volunteer", "--password-stdin",
              stdin="geheim-wachtwoord\n")
     proc.start()
-    chatter, vera, cid = await pair(proc, {"X-Forwarded-For": f"10.9.9.9, {address}"})
+    chatter, vera, _cid = await pair(proc, {"X-Forwarded-For": f"10.9.9.9, {address}"})
     await chatter.call("message", {"text": "hallo"})
     await vera.expect("message")
     await chatter.call("leave", {})

@@ -59,7 +59,7 @@ async def test_timeout_ends_the_chat_refuses_the_address_and_expires(
     assert error["code"] == "timeout" and error["until"] == ack["until"]
     assert "time-out" in error["message"] and "1 januari 2026 om 01:45" in error["message"]
     # someone else is not affected
-    bob, _ = await chat_with(srv, vera, BOB)
+    _bob, _ = await chat_with(srv, vera, BOB)
     clock.advance(minutes=44)
     await refused(srv, ALICE)
     clock.advance(minutes=2)
@@ -107,7 +107,7 @@ async def test_coordinator_sees_repeat_offenders_blocks_and_lifts(
         assert chatters[0]["conversation_id"] == last
         assert "hash" not in r.text and "192.0.2" not in r.text
         # a live chat of the same chatter ends when the block comes
-        alice, live_cid = await chat_with(srv, vera, ALICE)
+        alice, _live_cid = await chat_with(srv, vera, ALICE)
         r = await http.post("/api/moderation/blocks", json={
             "conversation_id": last, "reason": "herhaald schelden"})
         assert r.status_code == 200

@@ -38,7 +38,7 @@ async def test_login_errors_are_json_and_specific(server: Server) -> None:
 
 
 async def test_other_volunteers_and_chatters_cannot_touch_a_conversation(server: Server) -> None:
-    chatter, vera, cid = await start_pair(server)
+    chatter, _vera, cid = await start_pair(server)
     bram = await server.staff("bram")
     for event, payload in [
         ("message", {"conversation_id": cid, "text": "hoi"}),
