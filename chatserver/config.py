@@ -153,8 +153,8 @@ class Settings:
     rate_per_second: float = 10.0
     rate_burst: int = 40
     max_queue: int = 500
-    volunteer_grace_seconds: float = 20.0
-    chatter_grace_seconds: float = 300.0
+    volunteer_grace_seconds: float = 10.0
+    chatter_grace_seconds: float = 120.0
     max_capacity: int = 6
     timeout_default_minutes: int = 30
     timeout_min_minutes: int = 5
@@ -165,6 +165,8 @@ class Settings:
     session_max_hours: int = 12
     retention_days: int = 90
     address_retention_days: int = 183
+    # How often the server runs the retention sweeper itself; 0 leaves it to a worker process.
+    retention_interval_seconds: int = 3600
     topics: tuple[str, ...] = DEFAULT_TOPICS
     sqlite_synchronous: str = "FULL"
     redactor_enabled: bool = True
@@ -203,8 +205,8 @@ class Settings:
             rate_per_second=_float(env, "CHATSERVER_RATE_PER_SECOND", 10.0, 0.1, 10_000),
             rate_burst=_int(env, "CHATSERVER_RATE_BURST", 40, 1, 100_000),
             max_queue=_int(env, "CHATSERVER_MAX_QUEUE", 500, 1, 1_000_000),
-            volunteer_grace_seconds=_float(env, "CHATSERVER_VOLUNTEER_GRACE_SECONDS", 20, 0, 3600),
-            chatter_grace_seconds=_float(env, "CHATSERVER_CHATTER_GRACE_SECONDS", 300, 0, 86400),
+            volunteer_grace_seconds=_float(env, "CHATSERVER_VOLUNTEER_GRACE_SECONDS", 10, 0, 3600),
+            chatter_grace_seconds=_float(env, "CHATSERVER_CHATTER_GRACE_SECONDS", 120, 0, 86400),
             max_capacity=_int(env, "CHATSERVER_MAX_CAPACITY", 6, 1, 100),
             timeout_default_minutes=_int(env, "CHATSERVER_TIMEOUT_MINUTES", 30, 1, 10_080),
             timeout_min_minutes=_int(env, "CHATSERVER_TIMEOUT_MIN_MINUTES", 5, 1, 10_080),
@@ -215,6 +217,9 @@ class Settings:
             session_max_hours=_int(env, "CHATSERVER_SESSION_MAX_HOURS", 12, 1, 168),
             retention_days=_int(env, "CHATSERVER_RETENTION_DAYS", 90, 1, 3650),
             address_retention_days=_int(env, "CHATSERVER_ADDRESS_RETENTION_DAYS", 183, 1, 3650),
+            retention_interval_seconds=_int(
+                env, "CHATSERVER_RETENTION_INTERVAL_SECONDS", 3600, 0, 7 * 86400
+            ),
             topics=topics,
             sqlite_synchronous=sync,
             redactor_enabled=_bool(env, "CHATSERVER_REDACTOR", True),
