@@ -20,6 +20,7 @@ from chatserver.auth import Sessions
 from chatserver.clock import Clock, OffsetClock
 from chatserver.config import Settings
 from chatserver.live import LiveState, MemoryLiveState
+from chatserver.privacy.retention import RetentionLoop
 from chatserver.realtime.chat import ChatNamespace
 from chatserver.realtime.staff import StaffNamespace
 from chatserver.redaction_worker import RedactionWorker
@@ -81,12 +82,14 @@ def create_app(settings: Settings, clock: Clock | None = None,
     sio.register_namespace(StaffNamespace(service, sessions))
     api = api_module.Api(service, sessions)
     components = Components(settings, clock, store, live, sio, service, sessions, redactor)
+    retention = RetentionLoop(settings, store, clock, redactor)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.start()
         await service.start()
         redactor.start()
+        retention.start()
         # Long-lived objects out of the collector's way: gen-2 pauses wreck latency (FACTS).
         gc.collect()
         gc.freeze()
@@ -94,6 +97,7 @@ def create_app(settings: Settings, clock: Clock | None = None,
         try:
             yield
         finally:
+            await retention.close()
             await service.close()
             await redactor.close()
             await live.close()

@@ -5,8 +5,10 @@ Message text is sealed (see sealing.py); addresses appear only as keyed hashes."
 from __future__ import annotations
 
 from sqlalchemy import (
+    DDL,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -16,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
 )
 
 metadata = MetaData()
@@ -120,3 +123,75 @@ audit_log = Table(
     Column("conversation_id", String(32), index=True),
     Column("detail", Text),
 )
+
+# -- research store: anonymised conversations, moved here by retention ---------------------
+# No address hash, no reference, no staff identity, no timestamps finer than the day. The id is
+# new (not the conversation's), so nothing here links back to the audit log or a request.
+research_conversations = Table(
+    "research_conversations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("day", Date, nullable=False, index=True),
+    Column("age", Integer),
+    Column("topic", String(100)),
+    Column("waiting_seconds", Integer),
+    Column("duration_seconds", Integer),
+    Column("message_count", Integer, nullable=False, default=0),
+    Column("left_queue", Boolean, nullable=False, default=False),
+    Column("end_reason", String(16)),
+)
+
+research_messages = Table(
+    "research_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(32), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("sender", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+    Index("ix_research_messages_conversation", "conversation_id", "position"),
+)
+
+# Contacts per local day and hour of the day, counted when a conversation moves to the research
+# store: the hour is kept only as a count, never on a research conversation.
+research_contact_hours = Table(
+    "research_contact_hours",
+    metadata,
+    Column("day", Date, nullable=False),
+    Column("hour", Integer, nullable=False),
+    Column("contacts", Integer, nullable=False),
+    UniqueConstraint("day", "hour", name="uq_research_contact_hours"),
+)
+
+# -- requests of data subjects (access, erasure, objection) -------------------------------
+subject_requests = Table(
+    "subject_requests",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("reference_hash", String(64), nullable=False, index=True),
+    Column("conversation_id", String(32)),
+    Column("received_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("extended_due_at", DateTime(timezone=True)),
+    Column("extension_reason", Text),
+    Column("person_told_at", DateTime(timezone=True)),
+    Column("status", String(16), nullable=False),
+    Column("outcome", Text),
+    Column("note", Text),
+    Column("created_by", String(64)),
+    Column("handled_by", String(64)),
+    Column("closed_at", DateTime(timezone=True)),
+)
+
+# The audit log is append-only for the application: SQLite refuses any UPDATE or DELETE of it.
+# `IF NOT EXISTS` on every create_all, so databases made before the triggers get them too.
+for _op in ("UPDATE", "DELETE"):
+    event.listen(
+        metadata,
+        "after_create",
+        DDL(
+            f"CREATE TRIGGER IF NOT EXISTS audit_log_no_{_op.lower()} BEFORE {_op} ON audit_log "
+            "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+        ).execute_if(dialect="sqlite"),
+    )

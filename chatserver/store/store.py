@@ -31,6 +31,9 @@ from chatserver.store.models import (
     staff_users,
 )
 from chatserver.store.sealing import Sealer
+from chatserver.store.models import (  # noqa: I001 - the privacy tables, kept apart
+    research_contact_hours, research_conversations, research_messages, subject_requests,
+)
 
 log = logging.getLogger(__name__)
 
@@ -529,3 +532,246 @@ class Store:
         async with self.tx() as conn:
             await conn.execute(delete(messages).where(messages.c.conversation_id == conversation_id))
             await conn.execute(delete(conversations).where(conversations.c.id == conversation_id))
+
+    # -- privacy: retention, research store, requests of data subjects, audit reports -------
+
+    async def conversations_created_before(self, cutoff: datetime, limit: int) -> Sequence[Row[Any]]:
+        async with self.engine.connect() as conn:
+            return (
+                await conn.execute(
+                    select(conversations)
+                    .where(conversations.c.created_at < cutoff)
+                    .order_by(conversations.c.created_at, conversations.c.id)
+                    .limit(limit)
+                )
+            ).all()
+
+    async def move_to_research(
+        self,
+        conversation_id: str,
+        record: dict[str, Any],
+        texts: Sequence[tuple[str, str]],
+        hour: int,
+    ) -> bool:
+        """In one transaction: the anonymised copy in, the original (messages, reference) out.
+
+        False when another sweeper moved the conversation first (nothing is written then)."""
+        upsert = (sqlite.insert if self.is_sqlite else postgresql.insert)(research_contact_hours)
+        async with self.tx() as conn:
+            gone = await conn.execute(
+                delete(conversations).where(conversations.c.id == conversation_id)
+            )
+            if gone.rowcount != 1:
+                return False
+            await conn.execute(delete(messages).where(messages.c.conversation_id == conversation_id))
+            await conn.execute(research_conversations.insert().values(**record))
+            if texts:
+                await conn.execute(
+                    research_messages.insert(),
+                    [
+                        {"conversation_id": record["id"], "position": i, "sender": sender,
+                         "text": body}
+                        for i, (sender, body) in enumerate(texts)
+                    ],
+                )
+            await conn.execute(
+                upsert.values(day=record["day"], hour=hour, contacts=1).on_conflict_do_update(
+                    index_elements=["day", "hour"],
+                    set_={"contacts": research_contact_hours.c.contacts + 1},
+                )
+            )
+        return True
+
+    async def drop_old_addresses(self, cutoff: datetime, now: datetime) -> dict[str, int]:
+        """Hashed addresses older than `cutoff`: contact rows go; sanctions that are over keep
+        their row but lose the hash (a per-row marker that matches no address)."""
+        async with self.tx() as conn:
+            contacts_dropped = (
+                await conn.execute(delete(contacts).where(contacts.c.created_at < cutoff))
+            ).rowcount
+            old = (
+                await conn.execute(
+                    select(sanctions.c.id).where(
+                        sanctions.c.created_at < cutoff,
+                        ~sanctions.c.address_hash.startswith("erased:"),
+                        (sanctions.c.until <= now) | sanctions.c.lifted_at.is_not(None),
+                    )
+                )
+            ).all()
+            for r in old:
+                await conn.execute(
+                    update(sanctions).where(sanctions.c.id == r.id)
+                    .values(address_hash=f"erased:{r.id}")
+                )
+            conv_dropped = (
+                await conn.execute(
+                    update(conversations)
+                    .where(conversations.c.created_at < cutoff,
+                           conversations.c.address_hash.is_not(None))
+                    .values(address_hash=None)
+                )
+            ).rowcount
+        return {"contacts": int(contacts_dropped or 0), "sanctions": len(old),
+                "conversations": int(conv_dropped or 0)}
+
+    async def research_conversations_between(
+        self, since: Any, until: Any, *, after_id: str = "", limit: int = 1000
+    ) -> Sequence[Row[Any]]:
+        q = select(research_conversations).order_by(research_conversations.c.id).limit(limit)
+        q = q.where(research_conversations.c.id > after_id)
+        if since is not None:
+            q = q.where(research_conversations.c.day >= since)
+        if until is not None:
+            q = q.where(research_conversations.c.day < until)
+        async with self.engine.connect() as conn:
+            return (await conn.execute(q)).all()
+
+    async def research_messages_of(self, ids: Sequence[str]) -> Sequence[Row[Any]]:
+        if not ids:
+            return []
+        async with self.engine.connect() as conn:
+            return (
+                await conn.execute(
+                    select(research_messages)
+                    .where(research_messages.c.conversation_id.in_(ids))
+                    .order_by(research_messages.c.conversation_id, research_messages.c.position)
+                )
+            ).all()
+
+    async def research_contact_hours_between(self, since: Any, until: Any) -> Sequence[Row[Any]]:
+        async with self.engine.connect() as conn:
+            return (
+                await conn.execute(
+                    select(research_contact_hours).where(
+                        research_contact_hours.c.day >= since, research_contact_hours.c.day < until
+                    )
+                )
+            ).all()
+
+    async def conversation_statistics(self, since: datetime, until: datetime) -> Sequence[Row[Any]]:
+        """Conversations started in [since, until) with their message counts (no text)."""
+        counts = (
+            select(messages.c.conversation_id, func.count().label("message_count"))
+            .group_by(messages.c.conversation_id)
+            .subquery()
+        )
+        async with self.engine.connect() as conn:
+            return (
+                await conn.execute(
+                    select(
+                        conversations.c.created_at, conversations.c.paired_at,
+                        conversations.c.ended_at, conversations.c.status,
+                        conversations.c.age, conversations.c.chatter_age,
+                        conversations.c.topic, conversations.c.chatter_topic,
+                        func.coalesce(counts.c.message_count, 0).label("message_count"),
+                    )
+                    .select_from(conversations.outerjoin(
+                        counts, counts.c.conversation_id == conversations.c.id))
+                    .where(conversations.c.created_at >= since, conversations.c.created_at < until)
+                )
+            ).all()
+
+    async def sanctions_of_conversation(self, conversation_id: str) -> Sequence[Row[Any]]:
+        async with self.engine.connect() as conn:
+            return (
+                await conn.execute(
+                    select(sanctions).where(sanctions.c.conversation_id == conversation_id)
+                    .order_by(sanctions.c.created_at)
+                )
+            ).all()
+
+    async def erase_conversation(self, conversation_id: str, now: datetime) -> dict[str, int]:
+        """Erasure on request: messages, the conversation (with its reference and address hash),
+        its contact row and its sanctions that are over. Sanctions in force are kept."""
+        async with self.tx() as conn:
+            row = (
+                await conn.execute(select(conversations).where(conversations.c.id == conversation_id))
+            ).first()
+            if row is None:
+                return {"conversation": 0, "messages": 0, "contacts": 0, "sanctions": 0,
+                        "sanctions_kept": 0}
+            msgs = (
+                await conn.execute(
+                    delete(messages).where(messages.c.conversation_id == conversation_id))
+            ).rowcount
+            contact = 0
+            if row.address_hash:
+                contact = (
+                    await conn.execute(
+                        delete(contacts).where(contacts.c.address_hash == row.address_hash,
+                                               contacts.c.created_at == row.created_at)
+                    )
+                ).rowcount
+            over = (sanctions.c.until <= now) | sanctions.c.lifted_at.is_not(None)
+            sanctions_gone = (
+                await conn.execute(
+                    delete(sanctions).where(sanctions.c.conversation_id == conversation_id, over))
+            ).rowcount
+            kept = (
+                await conn.execute(
+                    select(func.count()).select_from(sanctions)
+                    .where(sanctions.c.conversation_id == conversation_id)
+                )
+            ).scalar_one()
+            await conn.execute(delete(conversations).where(conversations.c.id == conversation_id))
+        await self.checkpoint()
+        return {"conversation": 1, "messages": int(msgs or 0), "contacts": int(contact or 0),
+                "sanctions": int(sanctions_gone or 0), "sanctions_kept": int(kept)}
+
+    async def add_subject_request(self, values: dict[str, Any]) -> str:
+        rid = new_id()
+        async with self.tx() as conn:
+            await conn.execute(subject_requests.insert().values(id=rid, **values))
+        return rid
+
+    async def subject_request(self, request_id: str) -> Row[Any] | None:
+        async with self.engine.connect() as conn:
+            return (
+                await conn.execute(select(subject_requests).where(subject_requests.c.id == request_id))
+            ).first()
+
+    async def subject_requests(self, status: str | None = None) -> Sequence[Row[Any]]:
+        q = select(subject_requests).order_by(subject_requests.c.received_at.desc())
+        if status == "open":
+            q = q.where(subject_requests.c.closed_at.is_(None))
+        elif status == "closed":
+            q = q.where(subject_requests.c.closed_at.is_not(None))
+        async with self.engine.connect() as conn:
+            return (await conn.execute(q)).all()
+
+    async def update_subject_request(self, request_id: str, **values: Any) -> None:
+        async with self.tx() as conn:
+            await conn.execute(
+                update(subject_requests).where(subject_requests.c.id == request_id).values(**values)
+            )
+
+    async def audit_window(
+        self, since: datetime, until: datetime | None = None, actor: str | None = None
+    ) -> Sequence[Row[Any]]:
+        """Every audit entry in a window, oldest first (breach reports: no limit)."""
+        q = select(audit_log).where(audit_log.c.at >= since).order_by(audit_log.c.id)
+        if until is not None:
+            q = q.where(audit_log.c.at < until)
+        if actor:
+            q = q.where(audit_log.c.actor == actor)
+        async with self.engine.connect() as conn:
+            return (await conn.execute(q)).all()
+
+    async def sessions_in_window(
+        self, since: datetime, until: datetime | None = None, username: str | None = None
+    ) -> Sequence[Row[Any]]:
+        """Staff sessions alive during a window (who was logged in when)."""
+        q = (
+            select(staff_users.c.username, staff_sessions.c.created_at,
+                   staff_sessions.c.last_seen_at, staff_sessions.c.revoked_at,
+                   staff_sessions.c.expires_at)
+            .join(staff_users, staff_users.c.id == staff_sessions.c.user_id)
+            .where(staff_sessions.c.last_seen_at >= since)
+            .order_by(staff_sessions.c.created_at)
+        )
+        if until is not None:
+            q = q.where(staff_sessions.c.created_at < until)
+        if username:
+            q = q.where(staff_users.c.username == username)
+        async with self.engine.connect() as conn:
+            return (await conn.execute(q)).all()

@@ -1,0 +1,268 @@
+"""Retention: conversations older than the retention period become anonymised research data;
+hashed addresses older than the address period are dropped.
+
+`plan_research_record` is the pure decision of what survives; `Retention.run` does the I/O."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from chatserver.clock import Clock, iso
+from chatserver.config import Settings
+from chatserver.privacy.timezone import local
+from chatserver.store import MessageRow, Store
+from chatserver.store.store import new_id, utc
+
+log = logging.getLogger(__name__)
+
+Redact = Callable[[str], Awaitable[str]]
+BATCH = 100
+
+
+class RedactorUnavailable(Exception):
+    """The redaction library cannot be loaded or failed: retention must not write any text."""
+
+
+class SyncRedactor(Protocol):
+    def redact(self, text: str) -> str: ...
+
+
+# -- pure decisions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cutoffs:
+    conversations: datetime
+    addresses: datetime
+
+
+def cutoffs(now: datetime, retention_days: int, address_retention_days: int) -> Cutoffs:
+    """Conversations started before `conversations` and addresses seen before `addresses` go."""
+    return Cutoffs(now - timedelta(days=retention_days),
+                   now - timedelta(days=address_retention_days))
+
+
+@dataclass(frozen=True)
+class ResearchRecord:
+    """What is kept of a conversation: no address, reference, staff or time finer than a day."""
+
+    day: date
+    hour: int  # kept only as an anonymous count per day and hour, not on the record
+    age: int | None
+    topic: str | None
+    waiting_seconds: int | None
+    duration_seconds: int | None
+    message_count: int
+    left_queue: bool
+    end_reason: str | None
+
+    def row(self, research_id: str) -> dict[str, Any]:
+        values = asdict(self)
+        values.pop("hour")
+        return {"id": research_id, **values}
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return max(0, int((end - start).total_seconds()))
+
+
+def plan_research_record(conv: Any, message_count: int) -> ResearchRecord:
+    """The research record of a conversation row (the volunteer's registration before the
+    chatter's own answer for age and topic)."""
+    created = utc(conv.created_at)
+    assert created is not None
+    paired, ended = utc(conv.paired_at), utc(conv.ended_at)
+    started_local = local(created)
+    return ResearchRecord(
+        day=started_local.date(),
+        hour=started_local.hour,
+        age=conv.age if conv.age is not None else conv.chatter_age,
+        topic=conv.topic or conv.chatter_topic,
+        waiting_seconds=_seconds(created, paired),
+        duration_seconds=_seconds(paired, ended),
+        message_count=message_count,
+        left_queue=paired is None and conv.status == "ended",
+        end_reason=conv.end_reason,
+    )
+
+
+# -- redactors ----------------------------------------------------------------------------------
+
+
+def from_redactor(redactor: SyncRedactor) -> Redact:
+    """An async redact over a synchronous `Redactor`, run off the event loop."""
+
+    async def redact(text: str) -> str:
+        try:
+            return await asyncio.to_thread(redactor.redact, text)
+        except Exception as exc:  # noqa: BLE001 - any failure stops retention
+            raise RedactorUnavailable(f"redaction failed: {type(exc).__name__}") from exc
+
+    return redact
+
+
+def load_redactor() -> Redact:
+    """The real `redaction.Redactor`, or RedactorUnavailable with the reason."""
+    try:
+        from redaction import Redactor
+    except Exception as exc:  # noqa: BLE001 - ImportError and anything the import raises
+        raise RedactorUnavailable(
+            f"the redaction library cannot be imported ({type(exc).__name__}: {exc})"
+        ) from exc
+    try:
+        redactor = Redactor()
+    except Exception as exc:  # noqa: BLE001 - a pipeline that does not load
+        raise RedactorUnavailable(
+            f"the redaction pipeline failed to load ({type(exc).__name__}: {exc})"
+        ) from exc
+    return from_redactor(redactor)
+
+
+class _Worker(Protocol):
+    async def redact(self, text: str) -> tuple[str, list[Any]]: ...
+
+
+def from_worker(worker: _Worker) -> Redact:
+    """Redaction through the server's RedactionWorker (one pipeline per process)."""
+
+    async def redact(text: str) -> str:
+        try:
+            redacted, _ = await worker.redact(text)
+        except Exception as exc:  # noqa: BLE001 - unavailable, failed to load, or failed
+            raise RedactorUnavailable(f"redactor unavailable ({type(exc).__name__})") from exc
+        return redacted
+
+    return redact
+
+
+# -- the sweeper --------------------------------------------------------------------------------
+
+
+@dataclass
+class RetentionReport:
+    started_at: str
+    conversation_cutoff: str
+    address_cutoff: str
+    conversations_moved: int = 0
+    messages_redacted: int = 0
+    contacts_dropped: int = 0
+    sanction_addresses_dropped: int = 0
+    conversation_addresses_dropped: int = 0
+    seconds: float = 0.0
+    skipped: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"retention: {self.conversations_moved} conversations ({self.messages_redacted} "
+            f"messages) moved to the research store, started before {self.conversation_cutoff}; "
+            f"{self.contacts_dropped} contact rows, {self.sanction_addresses_dropped} sanction "
+            f"and {self.conversation_addresses_dropped} conversation address hashes dropped, "
+            f"older than {self.address_cutoff}; {self.seconds:.2f} s"
+        )
+
+
+class Retention:
+    """Runs the retention policy once over the database; safe to interrupt and to repeat.
+
+    Each conversation moves in its own transaction, so an interrupted run leaves every
+    conversation either untouched or fully anonymised, and the next run carries on."""
+
+    def __init__(self, settings: Settings, store: Store, clock: Clock,
+                 redact: Redact | None) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.redact = redact
+
+    async def run(self, *, addresses_only: bool = False) -> RetentionReport:
+        began = time.perf_counter()
+        now = self.clock.now()
+        cut = cutoffs(now, self.settings.retention_days, self.settings.address_retention_days)
+        report = RetentionReport(iso(now), iso(cut.conversations), iso(cut.addresses))
+        if not addresses_only:
+            if self.redact is None:
+                raise RedactorUnavailable("no redactor: conversations cannot be anonymised")
+            # Refuse before touching anything when the redactor does not answer at all.
+            await self.redact("Controle van de redactie.")
+            await self._move_conversations(cut.conversations, report)
+        dropped = await self.store.drop_old_addresses(cut.addresses, now)
+        report.contacts_dropped = dropped["contacts"]
+        report.sanction_addresses_dropped = dropped["sanctions"]
+        report.conversation_addresses_dropped = dropped["conversations"]
+        await self.store.checkpoint()
+        report.seconds = round(time.perf_counter() - began, 3)
+        await self.store.audit(now, "retention_run", actor_id=None, actor="retention", detail={
+            k: v for k, v in asdict(report).items() if k not in ("skipped", "started_at")
+        })
+        log.info("retention run: %d conversations moved, %d contacts dropped",
+                 report.conversations_moved, report.contacts_dropped)
+        return report
+
+    async def _move_conversations(self, cutoff: datetime, report: RetentionReport) -> None:
+        seen: set[str] = set()
+        while True:
+            rows = [r for r in await self.store.conversations_created_before(cutoff, BATCH)
+                    if r.id not in seen]
+            if not rows:
+                return
+            for conv in rows:
+                seen.add(conv.id)
+                moved = await self._move(conv)
+                if moved is None:
+                    report.skipped.append(conv.id)
+                    continue
+                report.conversations_moved += 1
+                report.messages_redacted += moved
+
+    async def _move(self, conv: Any) -> int | None:
+        assert self.redact is not None
+        messages: Sequence[MessageRow] = await self.store.messages_of(conv.id)
+        texts = [(m.sender, await self.redact(m.text)) for m in messages]
+        record = plan_research_record(conv, len(texts))
+        if not await self.store.move_to_research(conv.id, record.row(new_id()), texts,
+                                                 record.hour):
+            return None
+        return len(texts)
+
+
+class RetentionLoop:
+    """The sweeper inside the server: runs every `retention_interval_seconds`, logs and
+    carries on after a failure (a failed run has deleted nothing it had not anonymised)."""
+
+    def __init__(self, settings: Settings, store: Store, clock: Clock, worker: _Worker) -> None:
+        self.interval = settings.retention_interval_seconds
+        self.retention = Retention(settings, store, clock, from_worker(worker))
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self.interval > 0 and self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="retention")
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.retention.run()
+            except asyncio.CancelledError:
+                raise
+            except RedactorUnavailable as exc:
+                log.error("retention run stopped, nothing deleted: %s", exc)
+            except Exception:  # noqa: BLE001 - the next run tries again
+                log.exception("retention run failed")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None

@@ -1,0 +1,260 @@
+"""Retention: a run over conversations of many ages leaves exactly what the policy says."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+
+from chatserver.clock import FrozenClock
+from chatserver.config import Settings
+from chatserver.privacy.retention import (
+    Retention,
+    RedactorUnavailable,
+    from_redactor,
+    load_redactor,
+    plan_research_record,
+)
+from chatserver.store import Store
+from chatserver.store.sealing import Sealer
+from chatserver.store.models import (
+    audit_log,
+    contacts,
+    conversations,
+    messages,
+    research_contact_hours,
+    research_conversations,
+    research_messages,
+    sanctions,
+)
+from tests.helpers import Subprocess, running
+from tests.privacy.conftest import NOW, FakeRedactor, make_conversation
+
+
+async def count(store: Store, table: object) -> int:
+    async with store.engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
+
+
+async def test_a_run_over_many_ages_keeps_exactly_what_the_policy_says(
+        store: Store, settings: Settings, frozen: FrozenClock) -> None:
+    ages = [0, 1, 30, 89, 91, 120, 200, 365]  # days
+    made = {d: await make_conversation(store, settings, NOW - timedelta(days=d, minutes=5),
+                                       address=f"{d:064d}") for d in ages}
+    # a conversation one minute short of 90 days stays, one minute past goes
+    edge_keep = await make_conversation(store, settings, NOW - timedelta(days=90) + timedelta(minutes=1))
+    edge_go = await make_conversation(store, settings, NOW - timedelta(days=90, minutes=1))
+    # a time-out long over, from 200 days ago; a block still in force, from 300 days ago
+    await store.add_sanction({"kind": "timeout", "address_hash": made[200].address_hash,
+                              "conversation_id": made[200].id,
+                              "created_at": NOW - timedelta(days=200),
+                              "until": NOW - timedelta(days=199)})
+    await store.add_sanction({"kind": "block", "address_hash": made[365].address_hash,
+                              "conversation_id": made[365].id,
+                              "created_at": NOW - timedelta(days=300),
+                              "until": NOW + timedelta(days=30)})
+    fake = FakeRedactor()
+
+    report = await Retention(settings, store, frozen, from_redactor(fake)).run()
+
+    gone = {made[d].id for d in (91, 120, 200, 365)} | {edge_go.id}
+    kept = {made[d].id for d in (0, 1, 30, 89)} | {edge_keep.id}
+    async with store.engine.connect() as conn:
+        left = {r.id for r in await conn.execute(select(conversations.c.id))}
+        left_msgs = {r.conversation_id for r in await conn.execute(select(messages))}
+        research = (await conn.execute(select(research_conversations))).all()
+        texts = [r.text for r in await conn.execute(select(research_messages))]
+        contact_days = sorted(
+            (NOW - r.created_at.replace(tzinfo=NOW.tzinfo)).days
+            for r in await conn.execute(select(contacts)))
+        sanction_hashes = {r.kind: r.address_hash for r in await conn.execute(select(sanctions))}
+        hours = sum(r.contacts for r in await conn.execute(select(research_contact_hours)))
+    assert left == kept and left_msgs == kept
+    assert report.conversations_moved == len(gone) == len(research) == hours
+    assert report.messages_redacted == 2 * len(gone) == len(texts)
+    # Redacted, every message, every entity type the redactor knows
+    assert all("Sanne" not in t and "Utrecht" not in t and "Vera" not in t for t in texts)
+    assert "Hoi, ik ben [NAAM] uit [NAAM]" in texts
+    # Nothing that links back: no ids, references, staff or times finer than a day
+    assert not {r.id for r in research} & gone
+    assert {tuple(sorted(r._mapping)) for r in research} == {tuple(sorted(
+        ["id", "day", "age", "topic", "waiting_seconds", "duration_seconds", "message_count",
+         "left_queue", "end_reason"]))}
+    assert {(r.age, r.topic, r.waiting_seconds, r.duration_seconds) for r in research} == {
+        (15, "School", 120, 1200)}
+    # Contacts older than 183 days are gone; younger ones (even of moved conversations) stay
+    assert contact_days == sorted([0, 1, 30, 89, 91, 120, 89, 90])
+    assert report.contacts_dropped == 2
+    # The time-out, long over, lost its hash; the block in force keeps it
+    assert sanction_hashes["timeout"].startswith("erased:")
+    assert sanction_hashes["block"] == made[365].address_hash
+    # A reference of a moved conversation no longer finds anything
+    assert await store.conversation_by(reference_hash=made[120].reference) is None
+
+    again = await Retention(settings, store, frozen, from_redactor(fake)).run()
+    assert again.conversations_moved == again.contacts_dropped == 0
+    assert again.sanction_addresses_dropped == 0
+    assert await count(store, research_conversations) == len(gone)
+
+
+async def test_without_a_redactor_nothing_is_deleted(
+        store: Store, settings: Settings, frozen: FrozenClock) -> None:
+    old = await make_conversation(store, settings, NOW - timedelta(days=200))
+
+    class Broken:
+        def redact(self, text: str) -> str:
+            raise OSError("model missing")
+
+    with pytest.raises(RedactorUnavailable):
+        await Retention(settings, store, frozen, from_redactor(Broken())).run()
+    with pytest.raises(RedactorUnavailable):
+        await Retention(settings, store, frozen, None).run()
+    assert await store.conversation(old.id) is not None
+    assert len(await store.messages_of(old.id)) == 2
+    assert await count(store, research_conversations) == 0
+    assert await count(store, contacts) == 1
+
+
+async def test_a_redactor_failing_halfway_leaves_each_conversation_whole(
+        store: Store, settings: Settings, frozen: FrozenClock) -> None:
+    for d in (100, 110, 120):
+        await make_conversation(store, settings, NOW - timedelta(days=d), address=f"{d:064d}")
+
+    class Flaky(FakeRedactor):
+        def redact(self, text: str) -> str:
+            if self.calls >= 4:  # the check, then conversation 1 (2), then 1 of conversation 2
+                raise RuntimeError("pipeline crashed")
+            return super().redact(text)
+
+    with pytest.raises(RedactorUnavailable):
+        await Retention(settings, store, frozen, from_redactor(Flaky())).run()
+    assert await count(store, research_conversations) == 1
+    assert await count(store, research_messages) == 2
+    assert await count(store, conversations) == 2
+    assert await count(store, messages) == 4
+    report = await Retention(settings, store, frozen, from_redactor(FakeRedactor())).run()
+    assert report.conversations_moved == 2
+    assert await count(store, research_conversations) == 3 and await count(store, messages) == 0
+
+
+async def test_two_sweepers_at_once_move_each_conversation_once(
+        store: Store, settings: Settings, frozen: FrozenClock) -> None:
+    for d in range(100, 130):
+        await make_conversation(store, settings, NOW - timedelta(days=d), address=f"{d:064d}")
+    a, b = (Retention(settings, store, frozen, from_redactor(FakeRedactor())) for _ in "ab")
+    ra, rb = await asyncio.gather(a.run(), b.run())
+    assert ra.conversations_moved + rb.conversations_moved == 30
+    assert await count(store, research_conversations) == 30
+    assert await count(store, research_messages) == 60
+
+
+def test_the_research_record_keeps_the_day_not_the_time() -> None:
+    class Row:
+        created_at = NOW.replace(hour=22, minute=30)  # 00:30 the next day in Amsterdam (CEST)
+        paired_at = None
+        ended_at = created_at + timedelta(minutes=3)
+        status = "ended"
+        age, chatter_age = None, 14
+        topic, chatter_topic = "Pesten", "School"
+        end_reason = "chatter"
+
+    record = plan_research_record(Row(), 0)
+    assert record.day.isoformat() == "2026-06-16" and record.hour == 0
+    assert record.left_queue and record.waiting_seconds is None
+    assert (record.age, record.topic) == (14, "Pesten")
+    assert "hour" not in record.row("x")
+
+
+async def test_the_audit_log_refuses_update_and_delete(store: Store) -> None:
+    await store.audit(NOW, "flag", actor_id="u1", actor="vera", conversation_id="c1")
+    for stmt in (update(audit_log).values(actor="iemand"), audit_log.delete()):
+        with pytest.raises(Exception, match="append-only"):
+            async with store.tx() as conn:
+                await conn.execute(stmt)
+    assert [r.actor for r in await store.audit_entries()] == ["vera"]
+
+
+def test_the_command_refuses_without_the_redaction_library(settings: Settings) -> None:
+    from chatserver.privacy.commands import retention_command
+
+    def missing() -> object:
+        raise RedactorUnavailable("the redaction library cannot be imported (ImportError)")
+
+    args = argparse.Namespace(addresses_only=False, every=None, json=False)
+    assert retention_command(settings, args, redactor=missing) == 3  # type: ignore[arg-type]
+
+
+def test_the_command_runs_and_reports(settings: Settings) -> None:
+    from chatserver.privacy.commands import retention_command
+
+    async def seed() -> None:
+        s = Store(settings.database_url, Sealer(settings.data_keys))
+        await s.start()
+        await make_conversation(s, settings, NOW - timedelta(days=4000))
+        await s.close()
+
+    asyncio.run(seed())
+    out = io.StringIO()
+    args = argparse.Namespace(addresses_only=False, every=None, json=False)
+    code = retention_command(settings, args, redactor=lambda: from_redactor(FakeRedactor()),
+                             out=out)
+    assert code == 0
+    assert "1 conversations (2 messages) moved" in out.getvalue()
+
+
+def test_chatserver_retention_run_stops_clearly_when_redaction_is_missing(
+        tmp_path: Path) -> None:
+    proc = Subprocess(tmp_path / "data")
+    result = proc.cli("retention", "run")
+    if result.returncode == 0:
+        pytest.skip("the redaction library is installed: covered by the real-redactor test")
+    assert result.returncode == 3
+    assert "nothing deleted" in result.stderr and "Traceback" not in result.stderr
+    ok = proc.cli("retention", "run", "--addresses-only", "--json")
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["conversations_moved"] == 0
+
+
+async def test_the_real_redactor_anonymises_before_anything_moves(
+        store: Store, settings: Settings, frozen: FrozenClock) -> None:
+    try:
+        redact = load_redactor()
+    except RedactorUnavailable as exc:
+        pytest.skip(f"redaction not ready: {exc}")
+    await make_conversation(store, settings, NOW - timedelta(days=100),
+                            texts=("Ik ben Sanne de Vries, bel me op 06-12345678",
+                                   "Dank je, Sanne"))
+    report = await Retention(settings, store, frozen, redact).run()
+    assert report.conversations_moved == 1
+    async with store.engine.connect() as conn:
+        texts = [r.text for r in await conn.execute(select(research_messages))]
+    assert texts and all("Sanne" not in t and "12345678" not in t for t in texts)
+
+
+async def test_the_server_sweeps_by_itself(settings: Settings) -> None:
+    clock = FrozenClock(NOW)
+    async with running(settings.with_(retention_interval_seconds=1), clock) as server:
+        store = server.components.store
+        old = await make_conversation(store, settings, NOW - timedelta(days=95))
+        fresh = await make_conversation(store, settings, NOW - timedelta(days=5))
+        fake = FakeRedactor()
+
+        async def redact(text: str) -> tuple[str, list[object]]:
+            return fake.redact(text), []
+
+        server.components.redactor.redact = redact  # type: ignore[method-assign]
+        for _ in range(100):
+            if await store.audit_entries(action="retention_run"):
+                break
+            await asyncio.sleep(0.05)
+        assert [e.actor for e in await store.audit_entries(action="retention_run")][:1] == [
+            "retention"]
+        assert await store.conversation(old.id) is None
+        assert await store.conversation(fresh.id) is not None
+        assert await count(store, research_conversations) == 1
