@@ -677,6 +677,8 @@ class Conversation {
     if (ack.ok) {
       const node = this.messages.get(messageId);
       if (node && typeof ack.text === "string") this.setMessageText(node, ack.text, true);
+    } else if (ack.error?.code === "redactor_unavailable") {
+      this.note("De automatische herkenning werkt nu niet. Selecteer de gegevens in het bericht en maak ze zelf onherkenbaar.");
     } else {
       this.note(ack.error?.message || "Markeren lukte niet.");
     }

@@ -397,8 +397,14 @@ async function resume() {
     }
     return;
   }
+  const freshPage = state.lastId === null && state.pending.size === 0 && !ui.log.childElementCount;
   state.conversationId = ack.conversation_id;
   if (ack.volunteer) state.volunteer = ack.volunteer;
+  if (freshPage && ack.status === "active") {
+    // After a reload the browser holds nothing of the conversation; the server sends only what
+    // had not reached this device yet.
+    systemNote("Je gesprek gaat verder. Eerdere berichten worden na het herladen niet opnieuw getoond; zo blijft er niets van je gesprek in je browser achter.");
+  }
   for (const msg of ack.messages || []) addServerMessage(msg);
   if (ack.status === "ended") {
     ended(null, ack.reference);

@@ -138,6 +138,7 @@ def phone(browser: Browser, server: Server) -> Iterator[Page]:
     _neutral_site(context)
     page = context.new_page()
     yield page
+    leave_if_chatting(page)
     context.close()
 
 
@@ -163,7 +164,20 @@ def new_page(browser: Browser, server: Server) -> Iterator[Any]:
 
     yield make
     for context in contexts:
+        for page in context.pages:
+            leave_if_chatting(page)
         context.close()
+
+
+def leave_if_chatting(page: Page) -> None:
+    """A failed test must not leave its chatter in the queue for the next one."""
+    try:
+        stop = page.get_by_role("button", name="Stop gesprek")
+        if stop.is_visible():
+            stop.click(timeout=2000)
+            expect(page.get_by_role("heading", name="Het gesprek is afgelopen")).to_be_visible(timeout=3000)
+    except Exception:  # noqa: BLE001 - best effort in teardown
+        pass
 
 
 # ---------------------------------------------------------------- scenario helpers

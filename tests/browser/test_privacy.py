@@ -1,0 +1,137 @@
+"""Privacy in the pages: flagging and redaction reach both views, nothing of the chat stays in
+the browser, and `Snel weg` leaves without a way back."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import NEUTRAL_SITE, Server, login, shot
+
+PLACEHOLDER = re.compile(r"\[(NAAM|PLAATS|WIJK|ADRES|POSTCODE|SCHOOL|SPORTCLUB|ORGANISATIE|"
+                         r"TELEFOONNUMMER|E-MAIL|GEBRUIKERSNAAM|URL|IBAN|BSN|KENTEKEN|"
+                         r"GEBOORTEDATUM|IP-ADRES)\]")
+
+
+def paired(phone: Page, desktop: Page) -> None:
+    login(desktop, "vera")
+    phone.goto("/")
+    phone.get_by_role("button", name="Start een gesprek").click()
+    expect(phone.get_by_role("heading", name="Je praat met Vera")).to_be_visible()
+
+
+def say(phone: Page, desktop: Page, text: str) -> None:
+    phone.get_by_role("textbox", name="Je bericht").fill(text)
+    phone.get_by_role("button", name="Verstuur").click()
+    expect(desktop.get_by_role("log").get_by_text(text)).to_be_visible()
+
+
+def end(phone: Page, desktop: Page) -> None:
+    desktop.get_by_role("button", name="Gesprek beëindigen").click()
+    expect(phone.get_by_role("heading", name="Het gesprek is afgelopen")).to_be_visible()
+
+
+def _has_redact_span() -> bool:
+    try:
+        from redaction import redact_span  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def redactor_ready(server: Server) -> bool:
+    with urllib.request.urlopen(server.url + "/healthz", timeout=5) as response:
+        return bool(json.load(response).get("redactor") == "ready")
+
+
+def test_a_flagged_message_shows_placeholders_in_both_views(
+    phone: Page, desktop: Page, server: Server
+) -> None:
+    if not redactor_ready(server):
+        pytest.xfail("the server's redaction pipeline is not loaded (healthz: redactor not ready)")
+    paired(phone, desktop)
+    text = "Ik ben Sanne de Vries, bel me op 06-12345678 of mail sanne.devries@example.nl"
+    say(phone, desktop, text)
+    message = desktop.get_by_role("log").locator(".msg", has_text="Sanne")
+    message.get_by_role("button", name="Markeer als identificerend").click()
+    expect(desktop.get_by_role("log").get_by_text(PLACEHOLDER).first).to_be_visible(timeout=30_000)
+    expect(phone.get_by_role("log").get_by_text(PLACEHOLDER)).to_be_visible()
+    expect(phone.get_by_role("log")).not_to_contain_text("06-12345678")
+    expect(desktop.get_by_role("log")).not_to_contain_text("06-12345678")
+    expect(phone.get_by_text("onherkenbaar gemaakt")).to_be_visible()
+    shot(desktop, "console-desktop-3-flagged")
+    end(phone, desktop)
+
+
+@pytest.mark.xfail(not _has_redact_span(), strict=True,
+                   reason="redaction.redact_span is not in the repository yet (server answers `internal`)")
+def test_a_volunteer_redacts_a_selected_part_by_hand(
+    phone: Page, desktop: Page, server: Server
+) -> None:
+    paired(phone, desktop)
+    text = "Mijn broer Joris zit ook op die school"
+    say(phone, desktop, text)
+    bubble = desktop.get_by_role("log").locator(".msg__text", has_text="Joris")
+    # Select "Joris" as a volunteer would with the mouse.
+    bubble.evaluate("""(el) => {
+        const node = [...el.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.data.includes('Joris'));
+        const at = node.data.indexOf('Joris');
+        const range = document.createRange();
+        range.setStart(node, at);
+        range.setEnd(node, at + 5);
+        getSelection().removeAllRanges();
+        getSelection().addRange(range);
+        el.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+    }""")
+    desktop.get_by_label("Soort gegeven").select_option("PERSON")
+    shot(desktop, "console-desktop-4-redact-selection")
+    desktop.get_by_role("button", name="Maak onherkenbaar").click()
+    expect(desktop.get_by_role("log").get_by_text("Mijn broer [NAAM] zit ook op die school")).to_be_visible()
+    expect(phone.get_by_role("log").get_by_text("Mijn broer [NAAM] zit ook op die school")).to_be_visible()
+    expect(phone.get_by_role("log")).not_to_contain_text("Joris")
+    end(phone, desktop)
+
+
+def test_nothing_of_the_chat_stays_in_storage_cookies_or_url(
+    phone: Page, desktop: Page, server: Server
+) -> None:
+    paired(phone, desktop)
+    secret = "Niemand mag dit weten: geheim-4711"
+    say(phone, desktop, secret)
+    desktop.get_by_role("textbox", name="Bericht").fill("Dank je, antwoord-0815")
+    desktop.get_by_role("button", name="Verstuur").click()
+    expect(phone.get_by_role("log").get_by_text("antwoord-0815")).to_be_visible()
+
+    def check_clean() -> dict[str, str]:
+        assert phone.evaluate("() => localStorage.length") == 0
+        assert phone.context.cookies() == []
+        assert phone.evaluate("() => document.cookie") == ""
+        assert re.fullmatch(re.escape(server.url) + "/?", phone.url), phone.url
+        session: dict[str, str] = phone.evaluate("() => Object.fromEntries(Object.entries(sessionStorage))")
+        for value in session.values():
+            assert "4711" not in value and "0815" not in value
+        assert set(session) <= {"chatserver.resume"}
+        return session
+
+    assert set(check_clean()) == {"chatserver.resume"}  # the resume token, and only that
+    end(phone, desktop)
+    assert check_clean() == {}  # the token goes with the conversation
+
+
+def test_snel_weg_leaves_at_once_and_back_does_not_return(
+    phone: Page, desktop: Page, server: Server
+) -> None:
+    phone.goto("/healthz")  # where the young person was before
+    paired(phone, desktop)
+    say(phone, desktop, "Er komt iemand aan")
+    phone.get_by_role("button", name="Snel weg").click()
+    phone.wait_for_url(NEUTRAL_SITE)
+    phone.go_back()
+    assert phone.url == server.url + "/healthz"
+    assert phone.evaluate("() => sessionStorage.length") == 0
+    # The volunteer sees the conversation end.
+    expect(desktop.get_by_text("De jongere heeft het gesprek beëindigd.")).to_be_visible()
