@@ -1,12 +1,15 @@
-"""The redaction library, loaded once per process in the background and run off the event loop.
+"""The redaction library, loaded once in a worker process in the background, off the event loop.
 
-A flag that arrives while the redactor is still loading waits for it rather than failing."""
+A separate process (not a thread) so that the pipeline's CPU time never holds the server's GIL:
+messages keep flowing while flags run. A flag that arrives while it is loading waits for it."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from chatserver.errors import ChatError
@@ -15,23 +18,56 @@ log = logging.getLogger(__name__)
 
 Entity = dict[str, Any]
 
+# -- in the worker process ---------------------------------------------------------------------
+
+_redactor: Any = None
+
+
+def _load() -> bool:
+    global _redactor
+    if _redactor is None:
+        from redaction import Redactor
+
+        _redactor = Redactor()
+    return True
+
+
+def _redact(text: str) -> tuple[str, list[Entity]]:
+    redacted, entities = _redactor.redact_with_entities(text)
+    return redacted, [{"type": e["type"], "start": e["start"], "end": e["end"]} for e in entities]
+
+
+def _analyze(text: str) -> list[Entity]:
+    results = sorted(_redactor.analyze(text), key=lambda r: (r.start, r.end))
+    return [{"type": r.entity_type, "start": r.start, "end": r.end} for r in results]
+
+
+def _redact_span(text: str, start: int, end: int, entity_type: str) -> str:
+    from redaction import redact_span
+
+    result: str = redact_span(text, start, end, entity_type)
+    return result
+
+
+# -- in the server -----------------------------------------------------------------------------
+
 
 class RedactionWorker:
-    """Owns one `redaction.Redactor` and a single worker thread that runs it."""
+    """Owns one worker process with one `redaction.Redactor`."""
 
-    def __init__(self, *, enabled: bool = True, load_timeout: float = 120.0) -> None:
+    def __init__(self, *, enabled: bool = True, load_timeout: float = 180.0) -> None:
         self.enabled = enabled
         self.load_timeout = load_timeout
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="redactor")
-        self._redactor: Any = None
+        self._pool: ProcessPoolExecutor | None = None
         self._loading: asyncio.Task[None] | None = None
+        self._ready = False
         self.error: str | None = None
 
     @property
     def status(self) -> str:
         if not self.enabled:
             return "disabled"
-        if self._redactor is not None:
+        if self._ready:
             return "ready"
         if self.error is not None:
             return "failed"
@@ -42,15 +78,21 @@ class RedactionWorker:
             self._loading = asyncio.create_task(self._load(), name="redactor-load")
 
     async def _load(self) -> None:
+        self._ready = False
+        self.error = None
+        self._pool = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn")
+        )
         loop = asyncio.get_running_loop()
         try:
-            self._redactor = await loop.run_in_executor(self._executor, _build)
+            await loop.run_in_executor(self._pool, _load)
+            self._ready = True
             log.info("redactor ready")
         except Exception as exc:  # noqa: BLE001 - reported through /healthz and flag errors
             self.error = type(exc).__name__
             log.error("redactor failed to load: %s", type(exc).__name__)
 
-    async def _ready(self) -> Any:
+    async def _wait(self) -> ProcessPoolExecutor:
         if not self.enabled:
             raise ChatError("redactor_unavailable")
         self.start()
@@ -59,55 +101,42 @@ class RedactionWorker:
             await asyncio.wait_for(asyncio.shield(self._loading), self.load_timeout)
         except TimeoutError as exc:
             raise ChatError("redactor_unavailable") from exc
-        if self._redactor is None:
+        if not self._ready or self._pool is None:
             raise ChatError("redactor_unavailable")
-        return self._redactor
+        return self._pool
+
+    async def _run(self, fn: Any, *args: Any) -> Any:
+        pool = await self._wait()
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(pool, fn, *args)
+        except BrokenProcessPool as exc:
+            # The worker died (e.g. out of memory): start a new one for the next call.
+            log.error("redactor process died; restarting it")
+            self._loading = None
+            self.start()
+            raise ChatError("redactor_unavailable") from exc
 
     async def redact(self, text: str) -> tuple[str, list[Entity]]:
         """The redacted text and the entities found (offsets into the original text)."""
-        redactor = await self._ready()
-        loop = asyncio.get_running_loop()
-        result: tuple[str, list[Entity]] = await loop.run_in_executor(
-            self._executor, _redact, redactor, text
-        )
+        result: tuple[str, list[Entity]] = await self._run(_redact, text)
+        return result
+
+    async def redact_span(self, text: str, start: int, end: int, entity_type: str) -> str:
+        result: str = await self._run(_redact_span, text, start, end, entity_type)
         return result
 
     async def hints(self, text: str) -> list[Entity] | None:
-        """Spans the pipeline suspects, or None while the redactor is not ready (no waiting)."""
-        if self._redactor is None:
+        """Spans the pipeline suspects, or None while it is not ready (hints never wait)."""
+        if not self._ready or self._pool is None:
             return None
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, _analyze, self._redactor, text)
-
-    def redact_span(self, text: str, start: int, end: int, entity_type: str) -> str:
-        from redaction import redact_span
-
-        result: str = redact_span(text, start, end, entity_type)
+        result: list[Entity] = await asyncio.get_running_loop().run_in_executor(
+            self._pool, _analyze, text
+        )
         return result
 
     async def close(self) -> None:
         if self._loading is not None and not self._loading.done():
             self._loading.cancel()
-        self._executor.shutdown(wait=False, cancel_futures=True)
-
-
-def _build() -> Any:
-    from redaction import Redactor
-
-    return Redactor()
-
-
-def _entities(results: Any) -> list[Entity]:
-    return [
-        {"type": r.entity_type, "start": r.start, "end": r.end}
-        for r in sorted(results, key=lambda r: (r.start, r.end))
-    ]
-
-
-def _redact(redactor: Any, text: str) -> tuple[str, list[Entity]]:
-    redacted, entities = redactor.redact_with_entities(text)
-    return redacted, [{"type": e["type"], "start": e["start"], "end": e["end"]} for e in entities]
-
-
-def _analyze(redactor: Any, text: str) -> list[Entity]:
-    return _entities(redactor.analyze(text))
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
