@@ -5,6 +5,7 @@ Writing is `Store.audit()` (append-only; SQLite triggers refuse UPDATE and DELET
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -16,10 +17,12 @@ from chatserver.store.store import utc
 # The actions the server records, for the filter on the coordinator page.
 ACTIONS = (
     "transcript_read", "monitor", "whisper", "flag", "redact_span", "timeout", "block",
-    "block_lifted", "account_created", "account_disabled", "research_export", "statistics_read",
+    "block_lifted", "timeout_lifted", "account_created", "account_disabled", "research_export",
     "audit_read", "audit_report", "request_created", "request_extended", "request_access",
     "request_erased", "request_closed", "retention_run",
 )
+
+ACTION_SHAPE = re.compile(r"^[a-z_]{1,48}$")
 
 
 def entry(row: Any) -> dict[str, Any]:
