@@ -949,7 +949,7 @@ async function refreshOverview() {
     const action = mine
       ? el("button", { type: "button", class: "button button--quiet button--small", text: "Open", onclick: () => select(c.conversation_id) })
       : el("button", {
-        type: "button", class: "button button--secondary button--small", text: open ? "Open" : "Meelezen",
+        type: "button", class: "button button--secondary button--small", text: open ? "Open" : "Lees mee",
         "aria-label": open ? `Open gesprek met ${c.chatter}` : `Lees mee met ${c.chatter}`,
         onclick: () => openMonitor(c),
       });

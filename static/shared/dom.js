@@ -25,9 +25,11 @@ export function show(node, visible) {
   node.hidden = !visible;
 }
 
-const timeFormat = new Intl.DateTimeFormat("nl-NL", { hour: "2-digit", minute: "2-digit" });
+// The helpline works in Dutch time, and so do the server's own Dutch texts.
+const timeZone = "Europe/Amsterdam";
+const timeFormat = new Intl.DateTimeFormat("nl-NL", { hour: "2-digit", minute: "2-digit", timeZone });
 const dateFormat = new Intl.DateTimeFormat("nl-NL", {
-  weekday: "long", day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit",
+  weekday: "long", day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone,
 });
 
 export function formatTime(ts) {

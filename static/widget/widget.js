@@ -445,7 +445,11 @@ function showRefused(data) {
   ui.refusedMessage.textContent = data.message || (data.code === "blocked"
     ? "Je kunt voorlopig niet meer chatten."
     : "Je hebt een time-out gekregen.");
-  ui.refusedUntil.textContent = data.until ? `Je kunt weer chatten vanaf ${formatDate(data.until)}.` : "";
+  // The server's Dutch text usually names the end date already; add it only when it does not.
+  const year = data.until ? String(new Date(data.until).getUTCFullYear()) : "";
+  const named = Boolean(data.message) && year !== "" && data.message.includes(year);
+  ui.refusedUntil.textContent = data.until && !named ? `Je kunt weer chatten vanaf ${formatDate(data.until)}.` : "";
+  show(ui.refusedUntil, Boolean(ui.refusedUntil.textContent));
   setStatus("refused");
 }
 
@@ -459,8 +463,9 @@ ui.start.addEventListener("click", () => {
   resetConversation();
   state.startPayload = payload;
   setStatus("connecting");
-  if (state.socket?.connected) start();
-  else connect();
+  // Every conversation on a fresh connection: the server checks time-outs and blocks on connect.
+  state.socket?.disconnect();
+  connect();
 });
 
 ui.composer.addEventListener("submit", (event) => {

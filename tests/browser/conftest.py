@@ -68,19 +68,26 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def start_server(tmp: Path) -> Server:
-    env = {**os.environ, "CHATSERVER_DATA_DIR": str(tmp)}
-    adders = [
-        subprocess.Popen(
+def start_server(tmp: Path, extra_env: dict[str, str] | None = None) -> Server:
+    env = {**os.environ, "CHATSERVER_DATA_DIR": str(tmp), **(extra_env or {})}
+
+    def add(name: str) -> subprocess.Popen[bytes]:
+        role, display = ACCOUNTS[name]
+        return subprocess.Popen(
             [CHATSERVER, "users", "add", name, "--role", role, "--password-stdin",
              "--display-name", display],
             env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
-        for name, (role, display) in ACCOUNTS.items()
-    ]
-    for adder in adders:
+
+    def finish(adder: subprocess.Popen[bytes]) -> None:
         _, err = adder.communicate(PASSWORD.encode() + b"\n", timeout=60)
         assert adder.returncode == 0, err.decode()
+
+    # The first one creates the database; the others may then run side by side.
+    names = list(ACCOUNTS)
+    finish(add(names[0]))
+    for adder in [add(name) for name in names[1:]]:
+        finish(adder)
     port = _free_port()
     log = tmp / "server.log"
     process = subprocess.Popen(
@@ -107,13 +114,21 @@ def stop_server(server: Server) -> None:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
+def server_env() -> dict[str, str]:
+    """Extra environment for the module's server; a module overrides this fixture to configure it."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def server(server_env: dict[str, str]) -> Iterator[Server]:
     with tempfile.TemporaryDirectory(prefix="chatserver-browser-") as tmp:
-        srv = start_server(Path(tmp))
+        srv = start_server(Path(tmp), server_env)
         try:
             yield srv
         finally:
             stop_server(srv)
+            if os.environ.get("BROWSER_TESTS_SHOW_SERVER_LOG"):
+                print(srv.log.read_text(errors="replace"))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,77 @@
+// The coordinator page's calls to the server: a Bearer token kept in sessionStorage only,
+// JSON in and out, every failure turned into {ok: false, error: {code, message}}.
+
+const TOKEN_KEY = "coordinator_token";
+
+export const session = {
+  get token() { return sessionStorage.getItem(TOKEN_KEY); },
+  set token(value) {
+    if (value) sessionStorage.setItem(TOKEN_KEY, value);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  },
+};
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message || code);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function send(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (session.token) headers.Authorization = `Bearer ${session.token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "omit", cache: "no-store",
+    });
+  } catch {
+    throw new ApiError(0, "network", "Geen verbinding met de server.");
+  }
+  return response;
+}
+
+export async function call(method, path, body) {
+  const response = await send(method, path, body);
+  let data = null;
+  try { data = await response.json(); } catch { data = null; }
+  if (!response.ok) {
+    const err = (data && data.error) || {};
+    throw new ApiError(response.status, err.code || "http_" + response.status,
+      err.message || "Er ging iets mis.");
+  }
+  return data;
+}
+
+// A file from the API (the export, the access request), saved through a temporary link.
+export async function download(method, path, filename, body) {
+  const response = await send(method, path, body);
+  if (!response.ok) {
+    let err = {};
+    try { err = (await response.json()).error || {}; } catch { err = {}; }
+    throw new ApiError(response.status, err.code || "http_" + response.status, err.message || "Downloaden lukte niet.");
+  }
+  saveBlob(await response.blob(), filename);
+}
+
+export function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+export const query = (params) => {
+  const q = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value) q.set(key, value);
+  const text = q.toString();
+  return text ? `?${text}` : "";
+};
