@@ -31,7 +31,7 @@ async def ensure(settings: Settings) -> str:
         await store.close()
     if path.exists():
         name, password = path.read_text(encoding="utf-8").split()
-        return (f"Console: http://127.0.0.1:8000/console  log in as {name} / {password}\n"
+        return (f"Console: /console on the address below; log in as {name} / {password}\n"
                 f"(development account, kept in {path}; add others with "
                 "`chatserver users add NAME --role volunteer --password-stdin`)")
     return "Log in with an account made by `chatserver users add NAME --role … --password-stdin`."
