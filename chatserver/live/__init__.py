@@ -2,7 +2,15 @@
 
 One interface (`LiveState`); `memory.py` for one process, `redis.py` for several."""
 
-from chatserver.live.base import LiveConversation, LiveState, Pairing
+from chatserver.live.base import (
+    Heartbeat,
+    LiveConversation,
+    LiveState,
+    LiveUnavailable,
+    Pairing,
+    Released,
+)
 from chatserver.live.memory import MemoryLiveState
 
-__all__ = ["LiveConversation", "LiveState", "MemoryLiveState", "Pairing"]
+__all__ = ["Heartbeat", "LiveConversation", "LiveState", "LiveUnavailable", "MemoryLiveState",
+           "Pairing", "Released"]

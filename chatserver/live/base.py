@@ -1,12 +1,15 @@
 """The live-state interface that the in-memory and Redis backends both implement.
 
 Every method is atomic with respect to every worker: no chatter is paired twice, no volunteer
-is filled beyond capacity."""
+is filled beyond capacity. A backend that cannot reach its store raises `LiveUnavailable`."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
+
+from chatserver.errors import ChatError
 
 
 @dataclass
@@ -20,6 +23,7 @@ class LiveConversation:
     topic: str | None = None
     volunteer_id: str | None = None
     chatter_sid: str | None = None
+    chatter_worker: str | None = None  # the worker holding `chatter_sid`
     delivered_seq: int = 0  # highest volunteer message the chatter acknowledged
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -30,9 +34,44 @@ class Pairing:
     volunteer_id: str
 
 
+@dataclass(frozen=True)
+class Heartbeat:
+    """What a worker learns when it says it is alive."""
+
+    dead_workers: list[str] = field(default_factory=list)  # claimed by this worker: its to clean
+    reset: bool = False  # the shared state was lost (a Redis without persistence restarted)
+
+
+@dataclass(frozen=True)
+class Released:
+    """What a dead worker left behind."""
+
+    conversations: list[str] = field(default_factory=list)  # their chatter was on it
+    volunteers: list[str] = field(default_factory=list)  # now with no socket anywhere
+
+
+# A change notification: (kind, data). Every worker's subscribers get every notification once.
+Listener = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+class LiveUnavailable(ChatError):
+    """The shared live state cannot be reached (Redis is down); the client may retry."""
+
+    def __init__(self) -> None:
+        super().__init__("unavailable")
+
+
 class LiveState(Protocol):
+    worker_id: str
+
+    async def start(self) -> None:
+        """Connect and begin delivering notifications to subscribers."""
+        ...
+
     async def add_conversation(self, conv: LiveConversation, *, queue: bool, front: bool = False) -> int:
-        """Register a conversation; when `queue`, put it in the queue and return its position."""
+        """Register a conversation; when `queue`, put it in the queue and return its position.
+
+        A conversation that is already live is left as it is (its position is returned)."""
         ...
 
     async def conversation(self, conversation_id: str) -> LiveConversation | None: ...
@@ -65,5 +104,41 @@ class LiveState(Protocol):
         ...
 
     async def conversations(self) -> list[LiveConversation]: ...
+
+    # -- presence of staff sockets, across workers ---------------------------------------------
+
+    async def staff_joined(self, user_id: str, sid: str) -> None:
+        """A socket of this staff member connected to this worker."""
+        ...
+
+    async def staff_left(self, user_id: str, sid: str) -> int:
+        """The socket went; returns how many sockets of the member remain on live workers."""
+        ...
+
+    async def staff_present(self, user_id: str) -> int:
+        """Sockets of the member on live workers."""
+        ...
+
+    # -- workers -------------------------------------------------------------------------------
+
+    async def heartbeat(self) -> Heartbeat:
+        """Say this worker is alive; claim workers whose heartbeat lapsed."""
+        ...
+
+    async def release_worker(self, worker_id: str) -> Released:
+        """Forget a dead worker's sockets: its chatters' conversations lose their socket."""
+        ...
+
+    # -- change notifications ------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> None: ...
+
+    async def publish(self, kind: str, data: dict[str, Any]) -> None:
+        """Tell every worker's subscribers (this worker's at once, before returning)."""
+        ...
+
+    async def ping(self) -> bool:
+        """Whether the shared state is reachable (for /healthz)."""
+        ...
 
     async def close(self) -> None: ...

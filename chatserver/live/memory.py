@@ -4,11 +4,16 @@ Atomicity comes from the single event loop: no method awaits while it changes st
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
-from chatserver.live.base import LiveConversation, Pairing
+from chatserver.live.base import Heartbeat, Listener, LiveConversation, Pairing, Released
 from chatserver.pairing import VolunteerLoad, choose_volunteer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -24,10 +29,18 @@ class MemoryLiveState:
         self._conversations: dict[str, LiveConversation] = {}
         self._queue: OrderedDict[str, None] = OrderedDict()
         self._volunteers: dict[str, _Volunteer] = {}
+        self._presence: dict[str, set[str]] = {}
+        self._listeners: list[Listener] = []
+        self.worker_id = uuid.uuid4().hex[:12]
+
+    async def start(self) -> None:
+        return None
 
     async def add_conversation(
         self, conv: LiveConversation, *, queue: bool, front: bool = False
     ) -> int:
+        if conv.id in self._conversations:
+            return list(self._queue).index(conv.id) + 1 if conv.id in self._queue else 0
         self._conversations[conv.id] = conv
         if conv.volunteer_id:
             vol = self._volunteers.setdefault(conv.volunteer_id, _Volunteer())
@@ -116,6 +129,38 @@ class MemoryLiveState:
 
     async def conversations(self) -> list[LiveConversation]:
         return list(self._conversations.values())
+
+    async def staff_joined(self, user_id: str, sid: str) -> None:
+        self._presence.setdefault(user_id, set()).add(sid)
+
+    async def staff_left(self, user_id: str, sid: str) -> int:
+        sids = self._presence.get(user_id, set())
+        sids.discard(sid)
+        if not sids:
+            self._presence.pop(user_id, None)
+        return len(sids)
+
+    async def staff_present(self, user_id: str) -> int:
+        return len(self._presence.get(user_id, ()))
+
+    async def heartbeat(self) -> Heartbeat:
+        return Heartbeat()  # one process: no other worker can die
+
+    async def release_worker(self, worker_id: str) -> Released:
+        return Released()
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    async def publish(self, kind: str, data: dict[str, Any]) -> None:
+        for listener in self._listeners:
+            try:
+                await listener(kind, data)
+            except Exception:
+                log.exception("listener of %s failed", kind)
+
+    async def ping(self) -> bool:
+        return True
 
     async def close(self) -> None:
         return None
