@@ -1,0 +1,122 @@
+"""The Redactor: Presidio's analyzer with the Dutch recognizers, and its anonymizer, built once.
+
+Thread-safe: one instance may serve a worker thread pool; calls are serialised by a lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from redaction import _offline
+from redaction.lexicon import load_lexicon
+from redaction.pipeline.cache import cache_dir
+from redaction.placeholders import ENTITY_TYPES, PLACEHOLDERS
+from redaction.recognizers import dutch_recognizers
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SCORE_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A detail found, with offsets in the original text."""
+
+    type: str
+    start: int
+    end: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "start": self.start, "end": self.end}
+
+
+class Redactor:
+    """Finds and replaces identifying details in Dutch chat messages."""
+
+    def __init__(self, *, score_threshold: float = DEFAULT_SCORE_THRESHOLD,
+                 spacy_model: str | None = None) -> None:
+        _offline.prepare(cache_dir())
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+        from presidio_anonymizer import AnonymizerEngine
+        from presidio_anonymizer.entities import OperatorConfig
+
+        from redaction.pipeline.nl import build_nlp_engine, configured_model
+
+        trained = spacy_model or configured_model()
+        nlp_engine = build_nlp_engine(trained)
+        registry = RecognizerRegistry(supported_languages=["nl"])
+        for recognizer in dutch_recognizers(load_lexicon()):
+            registry.add_recognizer(recognizer)
+        if trained:
+            from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+            registry.add_recognizer(SpacyRecognizer(
+                supported_language="nl",
+                supported_entities=["PERSON", "LOCATION", "ORGANIZATION"]))
+        self._analyzer = AnalyzerEngine(
+            registry=registry, nlp_engine=nlp_engine, supported_languages=["nl"],
+            default_score_threshold=score_threshold,
+            context_aware_enhancer=LemmaContextAwareEnhancer(context_matching_mode="whole_word"),
+        )
+        self._anonymizer = AnonymizerEngine()
+        self._operators = {t: OperatorConfig("replace", {"new_value": p})
+                           for t, p in PLACEHOLDERS.items()}
+        self._lock = threading.Lock()
+        logger.info("redactor ready")
+
+    def analyze(self, text: str, entities: list[str] | None = None) -> list[Any]:
+        """Presidio `RecognizerResult`s, overlaps merged, sorted by position."""
+        if not text.strip():
+            return []
+        wanted = list(entities) if entities else list(ENTITY_TYPES)
+        with self._lock:
+            raw = self._analyzer.analyze(text=text, language="nl", entities=wanted)
+        return _merge(text, raw)
+
+    def redact(self, text: str, entities: list[str] | None = None) -> str:
+        """`text` with every detail replaced by its Dutch placeholder."""
+        return self.redact_with_entities(text, entities)[0]
+
+    def redact_with_entities(self, text: str, entities: list[str] | None = None
+                             ) -> tuple[str, list[dict[str, Any]]]:
+        """The redacted text and the details found, as {type, start, end} in the original."""
+        results = self.analyze(text, entities)
+        if not results:
+            return text, []
+        with self._lock:
+            redacted = self._anonymizer.anonymize(
+                text=text, analyzer_results=results, operators=self._operators).text
+        return redacted, [Entity(r.entity_type, r.start, r.end).as_dict() for r in results]
+
+
+def _merge(text: str, results: list[Any]) -> list[Any]:
+    """Overlapping results become one covering both (a half-redacted detail is a leak).
+
+    The merged result keeps the type of the more confident part.
+    """
+    ordered = sorted(results, key=lambda r: (r.start, -r.end))
+    merged: list[Any] = []
+    for r in ordered:
+        r.start, r.end = _strip(text, r.start, r.end)
+        if r.end <= r.start:
+            continue
+        if merged and r.start < merged[-1].end:
+            last = merged[-1]
+            if r.score > last.score:
+                last.entity_type, last.score = r.entity_type, r.score
+            last.end = max(last.end, r.end)
+            continue
+        merged.append(r)
+    return merged
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end

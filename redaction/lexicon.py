@@ -1,0 +1,168 @@
+"""The word lists behind the name and place recognizers, read from real sources and cached.
+
+Dutch names, places and common words come from deduce's bundled lists (read as plain files, its
+engine is never imported), spaCy's stop words, spacy-lookups-data and phonenumbers' country names.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import json
+import logging
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from redaction.errors import RedactionError
+from redaction.pipeline.cache import versioned
+
+logger = logging.getLogger(__name__)
+
+# Colloquial names of Dutch towns that the official lists spell differently.
+TOWN_ALIASES = (
+    "den bosch", "den haag", "dordt", "mokum", "a'dam", "r'dam", "adam", "rdam", "s-hertogenbosch",
+    "den helder", "bergen op zoom", "alphen", "capelle", "hengelo", "krimpen",
+)
+
+# Apps, platforms and brands that chatters name all the time; alone they identify nobody.
+PLATFORMS = frozenset("""
+snapchat snap insta instagram ig tiktok whatsapp app discord roblox fortnite minecraft youtube
+twitch twitter x facebook fb messenger telegram signal google netflix spotify playstation ps4 ps5
+xbox nintendo switch steam reddit pinterest bereal threads tinder grindr omegle yubo wattpad
+""".split())
+
+# Public help services; GUIDELINES.md says naming them identifies nobody.
+PUBLIC_HELP = frozenset("""
+kindertelefoon 113 veilig thuis jeugdzorg ggd politie huisarts helpwanted alles oké supportlijn
+""".split())
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Lower-cased word sets; place and street keys are normalised by `normalise`."""
+
+    first_names: frozenset[str]
+    surnames: frozenset[str]
+    interfixes: frozenset[str]
+    places: frozenset[str]
+    provinces: frozenset[str]
+    countries: frozenset[str]
+    dutch_words: frozenset[str]
+    stop_words: frozenset[str]
+    common_words: frozenset[str]
+    english_words: frozenset[str]
+
+    def is_word(self, lower: str) -> bool:
+        """A Dutch or English word that is not only a name."""
+        return (lower in self.dutch_words or lower in self.stop_words
+                or lower in self.common_words or lower in self.english_words)
+
+    def is_common(self, lower: str) -> bool:
+        """A frequent function or everyday word (much stronger than `is_word`)."""
+        return lower in self.stop_words or lower in self.common_words or lower in self.english_words
+
+
+def normalise(text: str) -> str:
+    """Lower case, hyphens and apostrophes as spaces, single spaces: the key for place lookups."""
+    out = text.lower().replace("’", "'").replace("-", " ").replace("'", " ")
+    return " ".join(out.split())
+
+
+def _deduce_root() -> Path:
+    spec = importlib.util.find_spec("deduce")  # finds the files without running deduce/__init__
+    if spec is None or not spec.submodule_search_locations:
+        raise RedactionError("the deduce package (Dutch name and place lists) is not installed")
+    return Path(list(spec.submodule_search_locations)[0]) / "data" / "lookup" / "src"
+
+
+def _read(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _list(root: Path, rel: str) -> set[str]:
+    items = {w.lower() for w in _read(root / rel / "items.txt")}
+    return items - {w.lower() for w in _read(root / rel / "exceptions.txt")}
+
+
+def _lemma_words() -> set[str]:
+    spec = importlib.util.find_spec("spacy_lookups_data")
+    if spec is None or not spec.submodule_search_locations:
+        return set()
+    data = Path(list(spec.submodule_search_locations)[0]) / "data"
+    words: set[str] = set()
+    with gzip.open(data / "nl_lemma_lookup.json.gz", "rt", encoding="utf-8") as fh:
+        lookup = json.load(fh)
+    words.update(lookup)
+    words.update(lookup.values())
+    with gzip.open(data / "nl_lemma_index.json.gz", "rt", encoding="utf-8") as fh:
+        for forms in json.load(fh).values():
+            words.update(forms)
+    return {w.lower() for w in words}
+
+
+def _countries() -> set[str]:
+    from phonenumbers.geodata.locale import LOCALE_DATA
+
+    names: set[str] = set()
+    for per_language in LOCALE_DATA.values():
+        for lang in ("nl", "en", "de", "fr"):
+            name = per_language.get(lang)
+            while name and name.startswith("*"):  # "*de": the same as the German name
+                name = per_language.get(name[1:])
+            if name:
+                names.add(normalise(name))
+    return names
+
+
+def build_lexicon() -> Lexicon:
+    """Read every source; a few hundred milliseconds, so the result is cached."""
+    from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP
+    from spacy.lang.nl.stop_words import STOP_WORDS as NL_STOP
+
+    root = _deduce_root()
+    places = set()
+    for rel in ("lst_residence", "lst_municipality", "lst_province", "lst_region"):
+        places |= {normalise(p) for p in _list(root, f"locations/lst_placename/{rel}")}
+    places |= {normalise(p) for p in TOWN_ALIASES}
+    stop = {w.lower() for w in NL_STOP} | _list(root, "whitelist/lst_stop_word")
+    return Lexicon(
+        first_names=frozenset(_list(root, "names/lst_first_name")),
+        surnames=frozenset(_list(root, "names/lst_surname")
+                           | _list(root, "names/lst_interfix_surname")),
+        interfixes=frozenset(_list(root, "names/lst_interfix")),
+        places=frozenset(places),
+        provinces=frozenset(normalise(p) for p in _list(root, "locations/lst_placename/lst_province")),
+        countries=frozenset(_countries()),
+        dutch_words=frozenset(_lemma_words()),
+        stop_words=frozenset(stop),
+        common_words=frozenset(_list(root, "whitelist/lst_common_word")),
+        english_words=frozenset(w.lower() for w in EN_STOP),
+    )
+
+
+def load_lexicon() -> Lexicon:
+    """The cached lexicon, built and written to the cache on first use."""
+    path = versioned("lexicon.pickle")
+    if path.exists():
+        try:
+            with path.open("rb") as fh:
+                lexicon = pickle.load(fh)
+            if isinstance(lexicon, Lexicon):
+                return lexicon
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+            logger.warning("lexicon cache unreadable, rebuilding")
+    lexicon = build_lexicon()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="lexicon-")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(lexicon, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        logger.warning("lexicon cache not writable; it will be rebuilt next time")
+    return lexicon

@@ -1,0 +1,202 @@
+"""Person names: first names and surnames from Dutch name lists, read with case and context.
+
+Lower-case names count in chat ("ik ben daan", "mijn vriendin noor"); words that only look like
+names ("roos" the flower, "ben") need a context that says a person is meant.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from redaction.lexicon import PLATFORMS, Lexicon, normalise
+from redaction.recognizers.base import DutchRecognizer, Found, Token, tokenize
+
+_RELATIONS = (
+    "vriend|vriendin|vriendinnetje|vriendje|vriendinnen|vrienden|bff|beste|broer|broertje|zus|zusje"
+    "|neef|neefje|nicht|nichtje|opa|oma|oom|tante|stiefvader|stiefmoeder|stiefbroer|stiefzus"
+    "|halfbroer|halfzus|pleegvader|pleegmoeder|pleegbroer|pleegzus|ex|crush|buurman|buurvrouw"
+    "|buurjongen|buurmeisje|klasgenoot|klasgenote|teamgenoot|teamgenote|collega|baas|leidinggevende"
+    "|manager|leraar|lerares|docent|docente|mentor|mentrix|trainer|trainster|coach|juf|meester"
+    "|date|lief|liefje|partner|vader|moeder|papa|mama|pap|mam|stiefpa|stiefma|zoon|dochter"
+    "|vriendinnetje|verkering|vpk|begeleider|begeleidster|voogd|jeugdwerker|stiefopa|stiefoma"
+    "|schoonzus|zwager|oppas|bro|sis|maatje|maat|gast|jongen|meisje|man|vrouw"
+)
+_POSSESSIVE = r"(?:mijn|mn|m'n|me|zijn|z'n|haar|d'r|onze|ons|jouw|je|die|dat|een|de|het|his|her|my)"
+_RELATION_BEFORE = re.compile(
+    rf"\b{_POSSESSIVE}\s+(?:[a-z]+\s+)?(?:{_RELATIONS})(?:\s*,)?\s*$"
+)
+_INTRODUCTION_BEFORE = re.compile(
+    r"(?:\bik ben|\bik heet|\bheet|\bheten|\bhete|\bnaam is|\bnaam:|\bnoem(?:t|en)? (?:me|mij|hem"
+    r"|haar|ons)|\bmy name is|\bname is|\bi'?m|\bi am|\bcall me|\bhoi|\bhey|\bhee|\bhallo|\bhi"
+    r"|\bhoii+|\bdoei|\bdag|\bbedankt|\bdank je(?:wel)?|\bdankjewel|\bthanks|\bthx|\bsorry"
+    r"|\bgroetjes|\bliefs|\bxx|\bmet|\bvan|\bdoor|\bvoor|\btegen|\bbij|\bover|\bvs)\s*,?\s*$"
+)
+# Only these introductions are strong enough for a word that could also be ordinary.
+_STRONG_INTRODUCTION = re.compile(
+    r"(?:\bik heet|\bheet|\bheten|\bnaam is|\bnaam:|\bnoem(?:t|en)? (?:me|mij|hem|haar)"
+    r"|\bmy name is|\bname is|\bcall me|\bik ben|\bi'?m|\bhoi|\bhey|\bhallo)\s*,?\s*$"
+)
+_PET_BEFORE = re.compile(r"\b(?:kat|poes|hond|hondje|konijn|cavia|hamster|paard|pony|vis|parkiet"
+                         r"|vogel|knuffel|pop|auto|fiets)\s+(?:heet|heette|noem)")
+_TITLE_BEFORE = re.compile(
+    r"(?i)\b(?:meneer|mevrouw|mevr|mw|dhr|juf|juffrouw|meester|mr|mrs|ms|miss|dokter|dr|dominee"
+    r"|pastoor|imam|ds|coach|mentor|trainer|trainster|docent|docente|leraar|lerares|agent)\.?\s+$"
+)
+_PERSON_AFTER = re.compile(
+    r"^\s*(?:\(\d{1,2}\)|,?\s*\d{1,2}\s*(?:jaar|jr)\b|uit (?:mijn|mn|m'n|de|onze) (?:klas|groep|straat"
+    r"|buurt|team)|van \d{1,2}\b|en ik\b|(?:zegt|zei|zeggen|heeft|had|hebben|doet|deed|stuurt"
+    r"|stuurde|vindt|vond|lacht|lachen|pest|pesten|pestte|noemt|noemde|appt|appte|slaat|sloeg"
+    r"|blijft|dreigt|dreigde|bedreigt|chat|chatte|belt|belde|volgt|zit|woont|wil|wilde|kwam|komt"
+    r"|haalt|heeft|schreeuwt|scheldt|duwt|liegt|plaagt)\b)"
+)
+_HAS_DIGIT = re.compile(r"\d")
+
+
+class PersonRecognizer(DutchRecognizer):
+    ENTITIES = ("PERSON",)
+    CONTEXT = ("heet", "heten", "naam", "vriend", "vriendin", "broer", "zus", "meneer", "mevrouw",
+               "juf", "meester", "neef", "nicht", "opa", "oma")
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        super().__init__()
+        self._lex = lexicon
+
+    def find(self, text: str) -> Iterator[Found]:
+        tokens = tokenize(text)
+        lowered = text.lower()
+        accepted: dict[int, float] = {}
+        for tok in tokens:
+            score = self._score(text, lowered, tokens, tok)
+            if score:
+                accepted[tok.index] = score
+        self._coordinated(text, tokens, accepted)
+        for i in sorted(accepted):
+            tok = tokens[i]
+            end = self._surname_end(text, tokens, i)
+            yield Found("PERSON", tok.start, end, accepted[i])
+        yield from self._titled(text, tokens)
+
+    def _score(self, text: str, lowered: str, tokens: list[Token], tok: Token) -> float:
+        w = tok.lower
+        lex = self._lex
+        if len(w) < 2 or _HAS_DIGIT.search(w) or "_" in w or w in PLATFORMS:
+            return 0.0
+        if tok.start > 0 and text[tok.start - 1] in "@#/.":
+            return 0.0
+        if tok.text.isupper() and len(w) > 1:
+            return 0.0  # abbreviations (CLZ, GGD) are not names
+        prefix = lowered[max(0, tok.start - 45):tok.start]
+        after = lowered[tok.end:tok.end + 40]
+        relation = bool(_RELATION_BEFORE.search(prefix))
+        introduced = bool(_INTRODUCTION_BEFORE.search(prefix))
+        strong = relation or bool(_STRONG_INTRODUCTION.search(prefix))
+        if _PET_BEFORE.search(prefix):
+            return 0.0
+        first = w in lex.first_names
+        word = lex.is_word(w)
+        common = lex.is_common(w)
+        place = normalise(w) in lex.places or w in lex.countries
+        person_after = bool(_PERSON_AFTER.match(after))
+        if tok.capitalised and not tok.sentence_start:
+            if first and not common:
+                return 0.75 if (strong or not place) else 0.45
+            if strong and not common and not place:
+                return 0.75
+            if not word and not place and not first and (person_after or introduced):
+                return 0.6
+            if first and common and strong and w not in lex.stop_words:
+                return 0.6
+            return 0.0
+        if tok.capitalised:  # first word of a sentence: could be any word
+            if common:
+                return 0.0
+            if first and not word and not place:
+                return 0.65
+            if (first or not word) and not place and person_after:
+                return 0.6
+            return 0.0
+        # lower case
+        if common or w in lex.countries:
+            return 0.0
+        if strong and (first or not word) and not place:
+            return 0.75
+        if strong and first and relation:
+            return 0.6
+        if first and not word and not place:
+            return 0.55 if len(w) > 2 else 0.0
+        if tok.sentence_start and not word and not place and person_after and len(w) > 2:
+            return 0.55
+        return 0.0
+
+    def _coordinated(self, text: str, tokens: list[Token], accepted: dict[int, float]) -> None:
+        """A name-like word joined by "en" or a comma to an accepted name is a name too."""
+        changed = True
+        while changed:
+            changed = False
+            for i in list(accepted):
+                for j, gap_ok in ((i - 2, True), (i + 2, True)):
+                    if not 0 <= j < len(tokens) or j in accepted or not gap_ok:
+                        continue
+                    lo, hi = sorted((i, j))
+                    between = text[tokens[lo].end:tokens[hi].start].strip().lower()
+                    if tokens[lo + 1].lower not in ("en", "of", "&") or between not in (
+                            "en", "of", "&"):
+                        continue
+                    w = tokens[j].lower
+                    if w in self._lex.first_names and not self._lex.is_common(w):
+                        accepted[j] = 0.6
+                        changed = True
+
+    def _surname_end(self, text: str, tokens: list[Token], i: int) -> int:
+        """Extend a first name over interfixes and a capitalised surname ("Bram de Wit")."""
+        end = tokens[i].end
+        j = i + 1
+        while j < len(tokens) and text[tokens[j - 1].end:tokens[j].start] == " ":
+            k = j
+            parts: list[str] = []
+            while k < len(tokens) and k - j < 3 and text[tokens[k - 1].end:tokens[k].start] == " ":
+                candidate = " ".join(parts + [tokens[k].lower])
+                if candidate in self._lex.interfixes:
+                    parts.append(tokens[k].lower)
+                    k += 1
+                else:
+                    break
+            if k >= len(tokens) or text[tokens[k - 1].end:tokens[k].start] != " ":
+                break
+            tok = tokens[k]
+            w = tok.lower
+            if not tok.capitalised or tok.text.isupper() or _HAS_DIGIT.search(w):
+                break
+            if w in self._lex.surnames or not (self._lex.is_word(w)
+                                               or normalise(w) in self._lex.places):
+                end = tok.end
+                j = k + 1
+                continue
+            break
+        return end
+
+    def _titled(self, text: str, tokens: list[Token]) -> Iterator[Found]:
+        """"meneer de Vries", "juf Priya": the name after a title, without the title."""
+        for tok in tokens:
+            if not _TITLE_BEFORE.search(text[max(0, tok.start - 12):tok.start]):
+                continue
+            k = tok.index
+            parts: list[str] = []
+            while k < len(tokens) and " ".join(parts + [tokens[k].lower]) in self._lex.interfixes:
+                parts.append(tokens[k].lower)
+                k += 1
+            if k >= len(tokens):
+                continue
+            name = tokens[k]
+            w = name.lower
+            if name.text.isupper() or _HAS_DIGIT.search(w):
+                continue
+            if name.capitalised and not self._lex.is_common(w):
+                pass
+            elif w in self._lex.first_names and not self._lex.is_word(w):
+                pass
+            else:
+                continue
+            end = self._surname_end(text, tokens, k)
+            yield Found("PERSON", tok.start, end, 0.8)

@@ -1,0 +1,129 @@
+"""Towns, villages, provinces and regions (LOCATION) and neighbourhoods (NEIGHBOURHOOD).
+
+Known Dutch places from deduce's lists; unknown capitalised words after "woon in", "uit", "naar".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from redaction.lexicon import PLATFORMS, PUBLIC_HELP, Lexicon, normalise
+from redaction.recognizers.base import DutchRecognizer, Found, Token, tokenize
+
+_PLACE_PREPOSITIONS = frozenset(
+    "in uit naar bij te rond vanuit richting nabij via omgeving buurt from to near at around"
+    .split())
+_LIVES_BEFORE = re.compile(
+    r"(?:\bwoon|\bwoont|\bwonen|\bwoonde|\bwoonden|\bverhuisd|\bverhuizen|\bverhuis|\bkom|\bkomt"
+    r"|\bkomen|\bgeboren|\blive|\blives|\bwoon nu|\bopgegroeid|\bvandaan|\bzit|\bzitten)"
+    r"(?:\s+\w+){0,2}\s+(?:in|uit|naar|bij|te|op)\s*$"
+)
+_WHERE_I_LIVE = re.compile(r"(?:waar ik woon|mijn woonplaats|woonplaats|mijn dorp|mijn stad)"
+                           r"\s*(?:is|:|,)?\s*$")
+_NEIGHBOURHOOD_BEFORE = re.compile(r"\b(?:wijk|woonwijk|buurt|stadsdeel|stadswijk|dorpskern)"
+                                   r"\s+(?:de\s+|het\s+|'t\s+)?$")
+_ARTICLE_BEFORE = re.compile(r"\b(?:in|uit|naar)\s+(?:de|het|'t)\s+$")
+_DISTRICT_WORDS = frozenset("buiten centrum noord zuid oost west haven stad poort zuidoost "
+                            "noordwest noordoost zuidwest nieuw-west".split())
+_DISTRICT_SUFFIX = re.compile(r"(?:wijk|buurt|kwartier|veld|dorp|meer|park|hof|hoven|polder)$")
+
+
+class PlaceRecognizer(DutchRecognizer):
+    ENTITIES = ("LOCATION", "NEIGHBOURHOOD")
+    CONTEXT = ("woon", "wonen", "woont", "stad", "dorp", "wijk", "buurt", "verhuisd", "uit")
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        super().__init__()
+        self._lex = lexicon
+
+    def find(self, text: str) -> Iterator[Found]:
+        tokens = tokenize(text)
+        lowered = text.lower()
+        i = 0
+        while i < len(tokens):
+            found, nxt = self._at(text, lowered, tokens, i)
+            if found:
+                yield found
+            i = nxt
+
+    def _known(self, text: str, tokens: list[Token], i: int) -> int:
+        """The end index (exclusive) of the longest known place starting at token i, or i."""
+        best = i
+        for n in range(1, 6):
+            j = i + n
+            if j > len(tokens):
+                break
+            if n > 1 and text[tokens[j - 2].end:tokens[j - 1].start] not in (" ", "-", "'", "-'"):
+                break
+            if normalise(text[tokens[i].start:tokens[j - 1].end]) in self._lex.places:
+                best = j
+        return best
+
+    def _at(self, text: str, lowered: str, tokens: list[Token], i: int) -> tuple[Found | None, int]:
+        tok = tokens[i]
+        prefix = lowered[max(0, tok.start - 40):tok.start]
+        prev = tokens[i - 1].lower if i else ""
+        prep = prev in _PLACE_PREPOSITIONS and text[tokens[i - 1].end:tok.start].strip() == ""
+        lives = bool(_LIVES_BEFORE.search(prefix)) or bool(_WHERE_I_LIVE.search(prefix))
+        start = tok.start - 1 if tok.start and text[tok.start - 1] == "'" else tok.start
+        j = self._known(text, tokens, i)
+        if j > i:
+            key = normalise(text[tok.start:tokens[j - 1].end])
+            single = j == i + 1
+            ambiguous = single and (self._lex.is_word(key) or key in self._lex.first_names
+                                    or key in self._lex.surnames)
+            score = 0.0
+            if tok.capitalised:
+                if prep or lives:
+                    score = 0.8
+                elif not ambiguous:
+                    score = 0.7
+                elif not tok.sentence_start and not self._lex.is_common(key):
+                    score = 0.4
+            else:
+                if lives and not self._lex.is_common(key):
+                    score = 0.75
+                elif prep and not ambiguous:
+                    score = 0.7
+                elif not ambiguous and len(key) > 3 and not single:
+                    score = 0.5
+            if key in self._lex.countries or key in PLATFORMS:
+                score = 0.0
+            if score:
+                end_index = self._district_end(tokens, j)
+                entity = "NEIGHBOURHOOD" if end_index > j else "LOCATION"
+                return Found(entity, start, tokens[end_index - 1].end, score), end_index
+            return None, j
+        # Unknown words: districts and foreign towns, from context only.
+        if not tok.capitalised or tok.text.isupper() or not self._plausible_name(tok.lower):
+            return None, i + 1
+        end_index = i + 1
+        while (end_index < len(tokens) and tokens[end_index].capitalised
+               and text[tokens[end_index - 1].end:tokens[end_index].start] in (" ", "-")
+               and self._plausible_name(tokens[end_index].lower)):
+            end_index += 1
+        end = tokens[end_index - 1].end
+        if _NEIGHBOURHOOD_BEFORE.search(prefix):
+            return Found("NEIGHBOURHOOD", start, end, 0.8), end_index
+        if _ARTICLE_BEFORE.search(prefix):
+            score = 0.7 if lives else 0.55
+            return Found("NEIGHBOURHOOD", start, end, score), end_index
+        if _DISTRICT_SUFFIX.search(tok.lower) and (prep or lives) and not tok.sentence_start:
+            return Found("NEIGHBOURHOOD", start, end, 0.7), end_index
+        if lives or _WHERE_I_LIVE.search(prefix):
+            return Found("LOCATION", start, end, 0.7), end_index
+        if prep and not tok.sentence_start:
+            return Found("LOCATION", start, end, 0.55), end_index
+        return None, end_index
+
+    def _plausible_name(self, lower: str) -> bool:
+        lex = self._lex
+        return not (lex.is_word(lower) or lower in lex.countries or lower in PLATFORMS
+                    or lower in PUBLIC_HELP or lower in lex.first_names or len(lower) < 3
+                    or any(c.isdigit() for c in lower))
+
+    def _district_end(self, tokens: list[Token], j: int) -> int:
+        if j < len(tokens) and tokens[j].lower in _DISTRICT_WORDS and tokens[j].capitalised:
+            return j + 1
+        return j

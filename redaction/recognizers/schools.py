@@ -1,0 +1,58 @@
+"""Schools: a type word and a name ("basisschool De Regenboog", "Nova College", "ROC X").
+
+Abbreviations ("het CLZ") only where school is clearly meant ("ik zit op het CLZ").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from redaction.recognizers.base import DutchRecognizer, Found
+from redaction.recognizers.names_pattern import CAP, NAME
+
+_TYPE_FIRST = re.compile(
+    r"\b(?i:basisschool|cbs|obs|pcbs|rkbs|kbs|ikc|sbo|vso|scholengemeenschap|sg|csg|rsg|osg|roc"
+    r"|hogeschool|universiteit|praktijkschool|montessorischool|daltonschool|jenaplanschool"
+    r"|vrije school|middelbare school|islamitische school|christelijke school|school|mbo|vmbo"
+    rf"|lyceum|gymnasium|college|kindcentrum|brede school)\s+(?P<name>{NAME})"
+)
+_TYPE_WORDS = (r"(?:College|Lyceum|Gymnasium|Mavo|Havo|Atheneum|Scholengemeenschap|Campus"
+               r"|Academie|Hogeschool|Universiteit|Vakcollege|Praktijkschool|Basisschool|School"
+               r"|Scholengroep|Montessorischool|Daltonschool|Kindcentrum)")
+_NAME_FIRST = re.compile(
+    rf"(?<![\w])(?:{CAP}\s+){{1,3}}{_TYPE_WORDS}(?:\s+(?:(?:De|Het)\s+)?{CAP}(?!\s+[a-z]+\s+[A-Z]))?"
+)
+_LOWER_NAME_FIRST = re.compile(
+    r"(?i)\b(?:op|van|naar|bij|in)\s+(?:het|de|'t)\s+(?P<name>[a-z][\w-]{2,}\s+"
+    r"(?:college|lyceum|gymnasium|mavo|atheneum|scholengemeenschap))\b"
+)
+_ABBREVIATION = re.compile(
+    r"\b(?:zit|zat|zitten|zaten|ga|gaat|ging|gaan|kom|kwam|zit nu)\s+(?:nu\s+|al\s+)?op\s+"
+    r"(?:het|de|'t)?\s*(?P<abbr>[A-Z][A-Z&]{1,5})\b"
+    r"|\b(?i:school|klas|mentor|mentrix|docent|leraar|lerares|rector|conrector)\b[^.?!]{0,25}?"
+    r"\b(?:het|de)\s+(?P<abbr2>[A-Z][A-Z&]{1,5})\b"
+)
+# Levels and public services written in capitals; not a school's name.
+_NOT_SCHOOLS = frozenset("VWO HAVO VMBO MAVO MBO HBO WO TL KB BB GT PO VO BSO GGD AZC ID OK".split())
+
+
+class SchoolRecognizer(DutchRecognizer):
+    ENTITIES = ("SCHOOL",)
+    CONTEXT = ("school", "klas", "mentor", "docent", "leraar", "zit", "brugklas", "havo", "vwo")
+
+    def find(self, text: str) -> Iterator[Found]:
+        for m in _TYPE_FIRST.finditer(text):
+            yield Found("SCHOOL", m.start(), m.end(), 0.75)
+        for m in _NAME_FIRST.finditer(text):
+            start = m.start()
+            first = m.group().split()[0]
+            if first in ("Ik", "Op", "Het", "De", "Mijn", "Bij", "Naar", "Van", "Wij", "We"):
+                start += len(first) + 1
+            yield Found("SCHOOL", start, m.end(), 0.75)
+        for m in _LOWER_NAME_FIRST.finditer(text):
+            yield Found("SCHOOL", m.start("name"), m.end("name"), 0.65)
+        for m in _ABBREVIATION.finditer(text):
+            group = "abbr" if m.group("abbr") else "abbr2"
+            if m.group(group) not in _NOT_SCHOOLS:
+                yield Found("SCHOOL", m.start(group), m.end(group), 0.7)
