@@ -86,8 +86,8 @@ def format_report(report: dict[str, Any]) -> str:
     who = report["actor"] or "all staff"
     lines = [
         f"Audit report for {who}, {report['since']} to {report['until'] or 'now'}",
-        f"{len(report['entries'])} audit entries; "
-        f"{len(report['conversations'])} conversations touched",
+        (f"{len(report['entries'])} audit entries; "
+        f"{len(report['conversations'])} conversations touched"),
         "",
         "Actions:",
         *(f"  {action:<20} {count}" for action, count in sorted(report["actions"].items())),

@@ -25,13 +25,13 @@ _REFERENCE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJK
 
 # What erasure cannot erase, said to the person in the answer (Dutch, as the answer is).
 NOT_ERASED = (
-    "Gesprekken ouder dan de bewaartermijn zijn al geanonimiseerd voor onderzoek: zonder code, "
+    ("Gesprekken ouder dan de bewaartermijn zijn al geanonimiseerd voor onderzoek: zonder code, "
     "adres of tijdstip. Die gegevens zijn niet meer aan jou te koppelen en kunnen daarom niet "
-    "worden teruggevonden of verwijderd.",
-    "Het auditlog houdt bij welke medewerker wanneer iets met dit gesprek deed (zonder inhoud). "
-    "Dat blijft bewaard om misbruik van gegevens te kunnen onderzoeken.",
-    "Dit verzoek zelf blijft in het register staan (met alleen een afgeleide van je code), zodat we kunnen laten zien "
-    "dat we het hebben afgehandeld.",
+    "worden teruggevonden of verwijderd."),
+    ("Het auditlog houdt bij welke medewerker wanneer iets met dit gesprek deed (zonder inhoud). "
+    "Dat blijft bewaard om misbruik van gegevens te kunnen onderzoeken."),
+    ("Dit verzoek zelf blijft in het register staan (met alleen een afgeleide van je code), "
+     "zodat we kunnen laten zien dat we het hebben afgehandeld."),
     "Back-ups worden niet apart aangepast; ze verlopen vanzelf volgens de back-uptermijn.",
 )
 ACTIVE_SANCTION = (

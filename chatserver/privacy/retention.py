@@ -103,7 +103,7 @@ def from_redactor(redactor: SyncRedactor) -> Redact:
     async def redact(text: str) -> str:
         try:
             return await asyncio.to_thread(redactor.redact, text)
-        except Exception as exc:  # noqa: BLE001 - any failure stops retention
+        except Exception as exc:
             raise RedactorUnavailable(f"redaction failed: {type(exc).__name__}") from exc
 
     return redact
@@ -113,13 +113,13 @@ def load_redactor() -> Redact:
     """The real `redaction.Redactor`, or RedactorUnavailable with the reason."""
     try:
         from redaction import Redactor
-    except Exception as exc:  # noqa: BLE001 - ImportError and anything the import raises
+    except Exception as exc:
         raise RedactorUnavailable(
             f"the redaction library cannot be imported ({type(exc).__name__}: {exc})"
         ) from exc
     try:
         redactor = Redactor()
-    except Exception as exc:  # noqa: BLE001 - a pipeline that does not load
+    except Exception as exc:
         raise RedactorUnavailable(
             f"the redaction pipeline failed to load ({type(exc).__name__}: {exc})"
         ) from exc
@@ -136,7 +136,7 @@ def from_worker(worker: _Worker) -> Redact:
     async def redact(text: str) -> str:
         try:
             redacted, _ = await worker.redact(text)
-        except Exception as exc:  # noqa: BLE001 - unavailable, failed to load, or failed
+        except Exception as exc:
             raise RedactorUnavailable(f"redactor unavailable ({type(exc).__name__})") from exc
         return redacted
 
@@ -255,7 +255,7 @@ class RetentionLoop:
                 raise
             except RedactorUnavailable as exc:
                 log.error("retention run stopped, nothing deleted: %s", exc)
-            except Exception:  # noqa: BLE001 - the next run tries again
+            except Exception:
                 log.exception("retention run failed")
 
     async def close(self) -> None:

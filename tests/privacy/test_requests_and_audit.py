@@ -121,37 +121,36 @@ async def test_deadlines_extension_and_overdue(settings: Settings) -> None:
 
 
 async def test_bad_input_gets_a_specific_400_never_a_500(settings: Settings) -> None:
-    async with running(settings, FrozenClock(NOW)) as server:
-        async with await coordinator(server) as http:
-            cases = [
-                ("post", "/api/privacy/requests", {"kind": "iets", "reference": "ABCD-EFGH-JK"},
-                 "invalid_kind"),
-                ("post", "/api/privacy/requests", {"kind": "access", "reference": "!!"},
-                 "invalid_reference"),
-                ("post", "/api/privacy/requests", {"kind": "access", "reference": 12345678},
-                 "invalid_reference"),
-                ("post", "/api/privacy/requests", {"kind": "access", "reference": "ABCD-EFGH-JK",
-                                                   "received_at": "gisteren"}, "invalid_date"),
-                ("post", "/api/privacy/requests", {"kind": "access", "reference": "ABCD-EFGH-JK",
-                                                   "received_at": "2027-01-01"}, "invalid_date"),
-                ("post", "/api/privacy/requests", ["lijst"], "invalid"),
-                ("get", "/api/privacy/audit?since=morgen", None, "invalid_date"),
-                ("get", "/api/privacy/audit?limit=0", None, "invalid_limit"),
-                ("get", "/api/privacy/audit?action=DROP%20TABLE", None, "invalid_action"),
-                ("get", "/api/privacy/statistics?since=2026-02-30", None, "invalid_date"),
-                ("get", "/api/privacy/statistics?since=2026-06-01&until=2026-05-01", None,
-                 "invalid_range"),
-                ("get", "/api/privacy/statistics?since=2020-01-01&until=2026-01-01", None,
-                 "range_too_long"),
-                ("get", "/api/privacy/research/export?format=xml", None, "invalid_format"),
-                ("get", "/api/privacy/requests?status=raar", None, "invalid_status"),
-            ]
-            for method, path, body, code in cases:
-                r = await (http.post(path, json=body) if method == "post" else http.get(path))
-                assert r.status_code == 400, (path, body, r.text)
-                assert r.json()["error"]["code"] == code, (path, body, r.text)
-            r = await http.get("/api/privacy/requests/bestaatniet")
-            assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    async with running(settings, FrozenClock(NOW)) as server, await coordinator(server) as http:
+        cases = [
+            ("post", "/api/privacy/requests", {"kind": "iets", "reference": "ABCD-EFGH-JK"},
+             "invalid_kind"),
+            ("post", "/api/privacy/requests", {"kind": "access", "reference": "!!"},
+             "invalid_reference"),
+            ("post", "/api/privacy/requests", {"kind": "access", "reference": 12345678},
+             "invalid_reference"),
+            ("post", "/api/privacy/requests", {"kind": "access", "reference": "ABCD-EFGH-JK",
+                                               "received_at": "gisteren"}, "invalid_date"),
+            ("post", "/api/privacy/requests", {"kind": "access", "reference": "ABCD-EFGH-JK",
+                                               "received_at": "2027-01-01"}, "invalid_date"),
+            ("post", "/api/privacy/requests", ["lijst"], "invalid"),
+            ("get", "/api/privacy/audit?since=morgen", None, "invalid_date"),
+            ("get", "/api/privacy/audit?limit=0", None, "invalid_limit"),
+            ("get", "/api/privacy/audit?action=DROP%20TABLE", None, "invalid_action"),
+            ("get", "/api/privacy/statistics?since=2026-02-30", None, "invalid_date"),
+            ("get", "/api/privacy/statistics?since=2026-06-01&until=2026-05-01", None,
+             "invalid_range"),
+            ("get", "/api/privacy/statistics?since=2020-01-01&until=2026-01-01", None,
+             "range_too_long"),
+            ("get", "/api/privacy/research/export?format=xml", None, "invalid_format"),
+            ("get", "/api/privacy/requests?status=raar", None, "invalid_status"),
+        ]
+        for method, path, body, code in cases:
+            r = await (http.post(path, json=body) if method == "post" else http.get(path))
+            assert r.status_code == 400, (path, body, r.text)
+            assert r.json()["error"]["code"] == code, (path, body, r.text)
+        r = await http.get("/api/privacy/requests/bestaatniet")
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
 
 
 async def test_only_coordinators_and_admins_get_in(settings: Settings) -> None:

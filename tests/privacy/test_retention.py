@@ -15,14 +15,13 @@ from sqlalchemy import func, select, update
 from chatserver.clock import FrozenClock
 from chatserver.config import Settings
 from chatserver.privacy.retention import (
-    Retention,
     RedactorUnavailable,
+    Retention,
     from_redactor,
     load_redactor,
     plan_research_record,
 )
 from chatserver.store import Store
-from chatserver.store.sealing import Sealer
 from chatserver.store.models import (
     audit_log,
     contacts,
@@ -33,6 +32,7 @@ from chatserver.store.models import (
     research_messages,
     sanctions,
 )
+from chatserver.store.sealing import Sealer
 from tests.helpers import Subprocess, running
 from tests.privacy.conftest import NOW, FakeRedactor, make_conversation
 
