@@ -27,6 +27,12 @@ TOWN_ALIASES = (
     "den helder", "bergen op zoom", "alphen", "capelle", "hengelo", "krimpen",
 )
 
+# Months and weekdays, capitalised by some writers; never places or names.
+CALENDAR = frozenset("""
+januari februari maart april mei juni juli augustus september oktober november december
+maandag dinsdag woensdag donderdag vrijdag zaterdag zondag kerst pasen sinterklaas
+""".split())
+
 # Apps, platforms and brands that chatters name all the time; alone they identify nobody.
 PLATFORMS = frozenset("""
 snapchat snap insta instagram ig tiktok whatsapp app discord roblox fortnite minecraft youtube
@@ -54,6 +60,8 @@ class Lexicon:
     stop_words: frozenset[str]
     common_words: frozenset[str]
     english_words: frozenset[str]
+    major_places: frozenset[str]
+    name_like_nouns: frozenset[str]
 
     def is_word(self, lower: str) -> bool:
         """A Dutch or English word that is not only a name."""
@@ -89,10 +97,28 @@ def _list(root: Path, rel: str) -> set[str]:
     return items - {w.lower() for w in _read(root / rel / "exceptions.txt")}
 
 
-def _lemma_words() -> set[str]:
+def _verb_forms(infinitive: str) -> set[str]:
+    """Present and past forms of a regular Dutch verb: the lemma tables list infinitives only."""
+    if not infinitive.endswith("en") or len(infinitive) < 5:
+        return set()
+    stem = infinitive[:-2]
+    stems = {stem}
+    if len(stem) > 2 and stem[-1] == stem[-2]:
+        stems.add(stem[:-1])  # kennen -> ken
+    if len(stem) > 2 and stem[-2] in "aeou" and stem[-3] not in "aeiou":
+        stems.add(stem[:-1] + stem[-2] + stem[-1])  # lopen -> loop
+    forms = set()
+    for s in stems:
+        s = s[:-1] + "f" if s.endswith("v") else s[:-1] + "s" if s.endswith("z") else s
+        forms |= {s, s + "t", s + "te", s + "de", s + "ten", s + "den"}
+    return forms
+
+
+def _lemma_words() -> tuple[set[str], set[str]]:
+    """Words of the lemma tables, and the nouns apart (their index also holds proper names)."""
     spec = importlib.util.find_spec("spacy_lookups_data")
     if spec is None or not spec.submodule_search_locations:
-        return set()
+        return set(), set()
     data = Path(list(spec.submodule_search_locations)[0]) / "data"
     words: set[str] = set()
     with gzip.open(data / "nl_lemma_lookup.json.gz", "rt", encoding="utf-8") as fh:
@@ -100,9 +126,13 @@ def _lemma_words() -> set[str]:
     words.update(lookup)
     words.update(lookup.values())
     with gzip.open(data / "nl_lemma_index.json.gz", "rt", encoding="utf-8") as fh:
-        for forms in json.load(fh).values():
+        index = json.load(fh)
+    for pos, forms in index.items():
+        if pos != "noun":
             words.update(forms)
-    return {w.lower() for w in words}
+    for verb in index.get("verb", []):
+        words |= _verb_forms(verb.lower())
+    return {w.lower() for w in words}, {w.lower() for w in index.get("noun", [])}
 
 
 def _countries() -> set[str]:
@@ -130,18 +160,25 @@ def build_lexicon() -> Lexicon:
         places |= {normalise(p) for p in _list(root, f"locations/lst_placename/{rel}")}
     places |= {normalise(p) for p in TOWN_ALIASES}
     stop = {w.lower() for w in NL_STOP} | _list(root, "whitelist/lst_stop_word")
+    first_names = _list(root, "names/lst_first_name")
+    words, nouns = _lemma_words()
+    # The noun index holds proper names too; a noun that is also a name or place is not a word.
+    words |= nouns - first_names - places
     return Lexicon(
-        first_names=frozenset(_list(root, "names/lst_first_name")),
+        first_names=frozenset(first_names),
         surnames=frozenset(_list(root, "names/lst_surname")
                            | _list(root, "names/lst_interfix_surname")),
         interfixes=frozenset(_list(root, "names/lst_interfix")),
         places=frozenset(places),
         provinces=frozenset(normalise(p) for p in _list(root, "locations/lst_placename/lst_province")),
         countries=frozenset(_countries()),
-        dutch_words=frozenset(_lemma_words()),
+        dutch_words=frozenset(words),
         stop_words=frozenset(stop),
         common_words=frozenset(_list(root, "whitelist/lst_common_word")),
         english_words=frozenset(w.lower() for w in EN_STOP),
+        major_places=frozenset(normalise(p) for rel in ("lst_municipality", "lst_province")
+                               for p in _list(root, f"locations/lst_placename/{rel}")),
+        name_like_nouns=frozenset(nouns & first_names),
     )
 
 

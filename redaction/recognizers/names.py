@@ -30,7 +30,7 @@ _INTRODUCTION_BEFORE = re.compile(
     r"(?:\bik ben|\bik heet|\bheet|\bheten|\bhete|\bnaam is|\bnaam:|\bnoem(?:t|en)? (?:me|mij|hem"
     r"|haar|ons)|\bmy name is|\bname is|\bi'?m|\bi am|\bcall me|\bhoi|\bhey|\bhee|\bhallo|\bhi"
     r"|\bhoii+|\bdoei|\bdag|\bbedankt|\bdank je(?:wel)?|\bdankjewel|\bthanks|\bthx|\bsorry"
-    r"|\bgroetjes|\bliefs|\bxx|\bmet|\bvan|\bdoor|\bvoor|\btegen|\bbij|\bover|\bvs)\s*,?\s*$"
+    r"|\bgroetjes|\bliefs|\bxx)\s*,?\s*$"
 )
 # Only these introductions are strong enough for a word that could also be ordinary.
 _STRONG_INTRODUCTION = re.compile(
@@ -47,10 +47,15 @@ _PERSON_AFTER = re.compile(
     r"^\s*(?:\(\d{1,2}\)|,?\s*\d{1,2}\s*(?:jaar|jr)\b|uit (?:mijn|mn|m'n|de|onze) (?:klas|groep|straat"
     r"|buurt|team)|van \d{1,2}\b|en ik\b|(?:zegt|zei|zeggen|heeft|had|hebben|doet|deed|stuurt"
     r"|stuurde|vindt|vond|lacht|lachen|pest|pesten|pestte|noemt|noemde|appt|appte|slaat|sloeg"
-    r"|blijft|dreigt|dreigde|bedreigt|chat|chatte|belt|belde|volgt|zit|woont|wil|wilde|kwam|komt"
-    r"|haalt|heeft|schreeuwt|scheldt|duwt|liegt|plaagt)\b)"
+    r"|blijft|dreigt|dreigde|bedreigt|chat|chatte|belt|belde|volgt|zit|woont"
+    r"|haalt|schreeuwt|scheldt|duwt|liegt|plaagt)\b)"
 )
 _HAS_DIGIT = re.compile(r"\d")
+# Celebrities and characters are talked about, not identified: "kijk naar X", "fan van X".
+_MEDIA_BEFORE = re.compile(r"(?:\bfan van|\bkijk\w*(?:\s+\w+){0,3}\s+naar|\bluister\w*\s+naar"
+                           r"|\bles(?:sen)? over|\bfilm|\bserie|\bboek|\bidool|\bvideo'?s? van"
+                           r"|\bfilmpjes? van|\bmuziek van|\bliedjes? van|\bconcert van)\s*$")
+_MEDIA_AFTER = re.compile(r"^(?:\s+\w+)?\s+(?:gekeken|gelezen|geluisterd|kijken|gezien)\b")
 
 
 class PersonRecognizer(DutchRecognizer):
@@ -90,8 +95,15 @@ class PersonRecognizer(DutchRecognizer):
         after = lowered[tok.end:tok.end + 40]
         relation = bool(_RELATION_BEFORE.search(prefix))
         introduced = bool(_INTRODUCTION_BEFORE.search(prefix))
-        strong = relation or bool(_STRONG_INTRODUCTION.search(prefix))
-        if _PET_BEFORE.search(prefix):
+        named = bool(_STRONG_INTRODUCTION.search(prefix))
+        strong = relation or named
+        if _PET_BEFORE.search(prefix) or _MEDIA_BEFORE.search(prefix):
+            return 0.0
+        if tok.index and tokens[tok.index - 1].capitalised:
+            prev = tokens[tok.index - 1]
+            if _MEDIA_BEFORE.search(lowered[max(0, prev.start - 45):prev.start]):
+                return 0.0
+        if _MEDIA_AFTER.match(after):
             return 0.0
         first = w in lex.first_names
         word = lex.is_word(w)
@@ -119,12 +131,15 @@ class PersonRecognizer(DutchRecognizer):
         # lower case
         if common or w in lex.countries:
             return 0.0
-        if strong and (first or not word) and not place:
+        after_ben = prefix.rstrip(" ,").endswith("ben")
+        if strong and first and not place and not (after_ben and w in lex.name_like_nouns):
             return 0.75
-        if strong and first and relation:
-            return 0.6
-        if first and not word and not place:
+        if named and not word and not place and not after_ben:
+            return 0.7  # "ik heet x": but "ik ben x" may be an adjective or an identity
+        if first and not word and not place and w not in lex.name_like_nouns:
             return 0.55 if len(w) > 2 else 0.0
+        if first and person_after and not place:
+            return 0.6
         if tok.sentence_start and not word and not place and person_after and len(w) > 2:
             return 0.55
         return 0.0

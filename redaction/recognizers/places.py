@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from redaction.lexicon import PLATFORMS, PUBLIC_HELP, Lexicon, normalise
+from redaction.lexicon import CALENDAR, PLATFORMS, PUBLIC_HELP, Lexicon, normalise
 from redaction.recognizers.base import DutchRecognizer, Found, Token, tokenize
 
 _PLACE_PREPOSITIONS = frozenset(
@@ -17,7 +17,7 @@ _PLACE_PREPOSITIONS = frozenset(
 _LIVES_BEFORE = re.compile(
     r"(?:\bwoon|\bwoont|\bwonen|\bwoonde|\bwoonden|\bverhuisd|\bverhuizen|\bverhuis|\bkom|\bkomt"
     r"|\bkomen|\bgeboren|\blive|\blives|\bwoon nu|\bopgegroeid|\bvandaan|\bzit|\bzitten)"
-    r"(?:\s+\w+){0,2}\s+(?:in|uit|naar|bij|te|op)\s*$"
+    r"(?:\s+\w+){0,2}\s+(?:in|uit|naar|bij|te|op|van)\s*$"
 )
 _WHERE_I_LIVE = re.compile(r"(?:waar ik woon|mijn woonplaats|woonplaats|mijn dorp|mijn stad)"
                            r"\s*(?:is|:|,)?\s*$")
@@ -71,8 +71,12 @@ class PlaceRecognizer(DutchRecognizer):
         if j > i:
             key = normalise(text[tok.start:tokens[j - 1].end])
             single = j == i + 1
-            ambiguous = single and (self._lex.is_word(key) or key in self._lex.first_names
-                                    or key in self._lex.surnames)
+            parts = key.split()
+            ambiguous = (single and (self._lex.is_word(key) or key in self._lex.first_names
+                                     or key in self._lex.surnames)) or (
+                not single and not tok.capitalised and all(self._lex.is_word(p) for p in parts))
+            if key in self._lex.major_places and not self._lex.is_common(key):
+                ambiguous = ambiguous and tok.sentence_start
             score = 0.0
             if tok.capitalised:
                 if prep or lives:
@@ -96,6 +100,18 @@ class PlaceRecognizer(DutchRecognizer):
                 return Found(entity, start, tokens[end_index - 1].end, score), end_index
             return None, j
         # Unknown words: districts and foreign towns, from context only.
+        if (not tok.capitalised and lives and self._plausible_name(tok.lower)
+                and len(tok.lower) > 3):
+            return Found("LOCATION", start, tok.end, 0.6), i + 1
+        if (tok.capitalised and not tok.sentence_start and (prep or lives)
+                and not tok.text.isupper() and self._context_name(tok.lower)):
+            end_index = i + 1
+            while (end_index < len(tokens) and tokens[end_index].capitalised
+                   and text[tokens[end_index - 1].end:tokens[end_index].start] in (" ", "-")
+                   and self._context_name(tokens[end_index].lower)):
+                end_index += 1
+            entity = "NEIGHBOURHOOD" if _DISTRICT_SUFFIX.search(tok.lower) else "LOCATION"
+            return Found(entity, start, tokens[end_index - 1].end, 0.7 if lives else 0.55), end_index
         if not tok.capitalised or tok.text.isupper() or not self._plausible_name(tok.lower):
             return None, i + 1
         end_index = i + 1
@@ -122,6 +138,13 @@ class PlaceRecognizer(DutchRecognizer):
         return not (lex.is_word(lower) or lower in lex.countries or lower in PLATFORMS
                     or lower in PUBLIC_HELP or lower in lex.first_names or len(lower) < 3
                     or any(c.isdigit() for c in lower))
+
+    def _context_name(self, lower: str) -> bool:
+        """After "woon in" or "naar", a capitalised word that is no function word is a place."""
+        lex = self._lex
+        return not (lex.is_common(lower) or lower in lex.countries or lower in PLATFORMS
+                    or lower in PUBLIC_HELP or lower in CALENDAR or len(lower) < 3
+                    or any(c.isdigit() for c in lower) or lower in lex.first_names)
 
     def _district_end(self, tokens: list[Token], j: int) -> int:
         if j < len(tokens) and tokens[j].lower in _DISTRICT_WORDS and tokens[j].capitalised:

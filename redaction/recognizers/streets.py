@@ -13,8 +13,7 @@ from redaction.recognizers.names_pattern import CAP
 
 _SUFFIX = (r"(?:straat|laan|weg|plein|gracht|singel|kade|dijk|hof|pad|steeg|dreef|park|erf|markt"
            r"|baan|ring|plantsoen|wal|allee|boulevard|hoven|promenade|passage|vliet|straatje"
-           r"|pleintje|hofje|wetering|brink|akker|dwarsstraat|gaarde|haven|veld|kamp|hoek|zoom"
-           r"|burg|rade|weide|donk|stede|oord)")
+           r"|pleintje|hofje|wetering|brink|akker|dwarsstraat|gaarde)")
 _NUMBER = r"(?:\s+\d{1,5}(?:\s?[a-zA-Z](?![\w'’])|-(?:[IVX]{1,3}|\d{1,4}|[a-zA-Z]{1,3})(?![\w])|\s(?:bis|hs|huis|I{1,3})(?![\w]))?(?![\w-]))"
 _PRE = rf"(?:(?:van\s+(?:de[rn]?\s+|het\s+|'t\s+)?)|(?:{CAP}\s+)){{0,3}}"
 _CAPITAL_STREET = re.compile(rf"(?<![\w@])(?:{_PRE})[A-Z][\w'’-]+?{_SUFFIX}(?![\w-]){_NUMBER}?")
