@@ -58,8 +58,8 @@ def build_sio(settings: Settings) -> socketio.AsyncServer:
         # None: same origin only (Host must match Origin); browsers elsewhere are refused.
         cors_allowed_origins=list(settings.allowed_origins) or None,
         max_http_buffer_size=settings.max_http_buffer_size,
-        ping_interval=15,
-        ping_timeout=10,
+        ping_interval=settings.ping_interval,
+        ping_timeout=settings.ping_timeout,
         logger=False,
         engineio_logger=False,
         http_compression=False,
@@ -77,7 +77,8 @@ def create_app(settings: Settings, clock: Clock | None = None,
     redactor = RedactionWorker(enabled=settings.redactor_enabled)
     service = ChatService(settings, store, live, sio, clock, redactor)
     sessions = Sessions(store, timedelta(minutes=settings.session_idle_minutes),
-                        timedelta(hours=settings.session_max_hours))
+                        timedelta(hours=settings.session_max_hours),
+                        require_totp_for=settings.require_totp_for)
     sio.register_namespace(ChatNamespace(service))
     sio.register_namespace(StaffNamespace(service, sessions))
     api = api_module.Api(service, sessions)
@@ -115,7 +116,7 @@ def create_app(settings: Settings, clock: Clock | None = None,
         },
     )
     http.state.components = components
-    guarded = SecurityHeaders(http, settings.embed_origins)
+    guarded = SecurityHeaders(http, settings.embed_origins, settings.trusted_proxies)
     sio_app = socketio.ASGIApp(sio, other_asgi_app=guarded, socketio_path="socket.io")
     app = BodyLimit(sio_app, max_body=settings.max_http_buffer_size)
     app.components = components  # type: ignore[attr-defined]

@@ -1,19 +1,24 @@
-"""Staff accounts, passwords (argon2id), server-side sessions and roles.
+"""Staff accounts, passwords (argon2id), TOTP second factor, server-side sessions and roles.
 
-Sessions live in SQL so that logout revokes at once; tokens are stored only as hashes."""
+Sessions live in SQL so that logout revokes at once; tokens are stored only as hashes, TOTP
+secrets only sealed."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from chatserver.errors import ChatError
 from chatserver.store import Store
+from chatserver.store.keys import totp_context
 from chatserver.store.store import utc
 
 ROLES = ("volunteer", "supervisor", "coordinator", "admin")
@@ -34,6 +39,19 @@ def verify_password(stored: str, password: str) -> bool:
         return _hasher.verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+TOTP_ISSUER = "Chatserver hulplijn"
+# A code stays valid one 30-second step either side: phone clocks drift.
+TOTP_WINDOW = 1
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(secret: str, username: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=TOTP_ISSUER)
 
 
 def token_hash(token: str) -> str:
@@ -63,22 +81,52 @@ class StaffMember:
 class Sessions:
     """Creates, checks and revokes staff sessions (idle and absolute expiry)."""
 
-    def __init__(self, store: Store, idle: timedelta, absolute: timedelta) -> None:
+    def __init__(self, store: Store, idle: timedelta, absolute: timedelta,
+                 require_totp_for: tuple[str, ...] = ()) -> None:
         self.store = store
         self.idle = idle
         self.absolute = absolute
+        self.require_totp_for = require_totp_for
         # last write of last_seen_at per session, so activity is recorded about once a minute
         self._touched: dict[str, datetime] = {}
+        # the last TOTP time step used per account: a code works once (no replay)
+        self._otp_steps: dict[str, int] = {}
 
-    async def login(self, username: str, password: str, now: datetime) -> tuple[str, StaffMember]:
+    async def login(self, username: str, password: str, now: datetime,
+                    otp: str | None = None) -> tuple[str, StaffMember]:
         user = await self.store.user_by_name(username)
         ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
         if user is None or not ok or user.disabled_at is not None:
             raise ChatError("invalid_credentials")
+        # Only after the password: whether an account has a second factor is not for strangers.
+        self._second_factor(user, otp, now)
         token = secrets.token_urlsafe(32)
         th = token_hash(token)
         await self.store.add_session(th, user.id, now, now + self.absolute)
         return token, StaffMember(user.id, user.username, user.display_name, user.role, th)
+
+    def _second_factor(self, user: Any, otp: str | None, now: datetime) -> None:
+        if not user.totp_secret:
+            if user.role in self.require_totp_for:
+                raise ChatError(
+                    "otp_not_enrolled",
+                    "Voor jouw rol is een tweede stap (authenticator-app) verplicht. "
+                    "Vraag een beheerder om die in te stellen.",
+                )
+            return
+        if not otp:
+            raise ChatError("otp_required", "Vul de code uit je authenticator-app in.")
+        secret = self.store.sealer.open(user.totp_secret, totp_context(user.id))
+        totp = pyotp.TOTP(secret)
+        code = otp.strip().replace(" ", "")
+        step = totp.timecode(now)
+        for candidate in range(step - TOTP_WINDOW, step + TOTP_WINDOW + 1):
+            if candidate > self._otp_steps.get(user.id, -1) and hmac.compare_digest(
+                totp.generate_otp(candidate), code
+            ):
+                self._otp_steps[user.id] = candidate
+                return
+        raise ChatError("invalid_otp", "Deze code klopt niet (of is al gebruikt).")
 
     async def check(self, token: str | None, now: datetime) -> StaffMember:
         if not token or len(token) > 200:

@@ -6,19 +6,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import gc
 import getpass
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from chatserver.auth import ROLES, hash_password
+from chatserver.auth import ROLES, hash_password, new_totp_secret, totp_uri
 from chatserver.clock import Clock
 from chatserver.config import Settings
 from chatserver.errors import ConfigError
 from chatserver.store import Store
+from chatserver.store.keys import totp_context
 from chatserver.store.sealing import Sealer
 
 
@@ -57,6 +58,9 @@ def _register_core(sub: Any) -> None:
     usub.add_parser("list", help="list staff accounts")
     disable = usub.add_parser("disable", help="disable an account and end its sessions")
     disable.add_argument("name")
+    totp = usub.add_parser("totp", help="enrol an account in TOTP (authenticator app) login")
+    totp.add_argument("name")
+    totp.add_argument("--remove", action="store_true", help="remove the account's TOTP secret")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -129,7 +133,33 @@ async def users_command(settings: Settings, args: argparse.Namespace) -> int:
                               detail={"username": args.name})
             print(f"disabled {args.name}")
             return 0
+        if args.users_command == "totp":
+            return await _totp(store, args, now)
     return 2
+
+
+async def _totp(store: Store, args: argparse.Namespace, now: object) -> int:
+    """Enrol (a new secret replaces the old one) or remove; existing sessions end either way."""
+    user = await store.user_by_name(args.name)
+    if user is None:
+        print(f"chatserver: no account named {args.name!r}", file=sys.stderr)
+        return 1
+    if args.remove:
+        await store.update_user(user.id, totp_secret=None)
+    else:
+        secret = new_totp_secret()
+        await store.update_user(user.id, totp_secret=store.sealer.seal(secret, totp_context(user.id)))
+    await store.revoke_user_sessions(user.id, now)  # type: ignore[arg-type]
+    await store.audit(now, "totp_removed" if args.remove else "totp_enrolled",  # type: ignore[arg-type]
+                      actor_id=None, actor="cli", detail={"username": args.name})
+    if args.remove:
+        print(f"removed the TOTP secret of {args.name}")
+        return 0
+    print(totp_uri(secret, user.username))
+    print(f"secret: {secret}")
+    print("Scan the URI as a QR code (or type the secret) into an authenticator app; from now "
+          "on this account logs in with password and code.", file=sys.stderr)
+    return 0
 
 
 async def _add_user(store: Store, args: argparse.Namespace, now: object) -> int:

@@ -137,6 +137,34 @@ def _secret_b64(path: Path) -> str:
     return value
 
 
+ENVIRONMENTS = ("development", "production")
+ROLE_NAMES = ("volunteer", "supervisor", "coordinator", "admin")
+# Secrets that production must get from its operator, never from files generated on the spot.
+PRODUCTION_SECRETS = ("CHATSERVER_DATA_KEY", "CHATSERVER_SECRET_KEY", "CHATSERVER_IP_HASH_KEY")
+
+
+def _production_check(env: Mapping[str, str]) -> None:
+    missing = [name for name in PRODUCTION_SECRETS if not env.get(name, "").strip()]
+    if missing:
+        raise ConfigError(
+            "CHATSERVER_ENV=production needs " + ", ".join(missing)
+            + " (development secrets are never generated in production)"
+        )
+    if not _list(env, "CHATSERVER_ALLOWED_ORIGINS"):
+        raise ConfigError(
+            "CHATSERVER_ENV=production needs CHATSERVER_ALLOWED_ORIGINS "
+            "(the https origins of the widget and console, e.g. https://chat.example.nl)"
+        )
+
+
+def _roles(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    roles = _list(env, name)
+    for role in roles:
+        if role not in ROLE_NAMES:
+            raise ConfigError(f"{name}: {role!r} is not one of {', '.join(ROLE_NAMES)}")
+    return roles
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -172,11 +200,27 @@ class Settings:
     redactor_enabled: bool = True
     test_clock_file: str | None = None
     data_keys: tuple[tuple[str, bytes], ...] = ()
+    environment: str = "development"
+    # Staff roles that must log in with a TOTP code as well as their password.
+    require_totp_for: tuple[str, ...] = ()
+    # Engine.IO heartbeat: a client that answers no ping for interval + timeout is dropped.
+    ping_interval: float = 15.0
+    ping_timeout: float = 10.0
+    # Per address hash (one household, school or phone): simultaneous /chat connections, and
+    # events across all of them (a burst, refilled at a steady rate).
+    max_connections_per_address: int = 20
+    address_rate_per_second: float = 20.0
+    address_rate_burst: int = 100
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
+        environment = env.get("CHATSERVER_ENV", "").strip().lower() or "development"
+        if environment not in ENVIRONMENTS:
+            raise ConfigError(f"CHATSERVER_ENV must be development or production, not {environment!r}")
+        if environment == "production":
+            _production_check(env)
         data_dir = Path(env.get("CHATSERVER_DATA_DIR") or "./.chatserver").resolve()
         database_url = env.get("CHATSERVER_DATABASE_URL") or (
             f"sqlite+aiosqlite:///{data_dir / 'chatserver.sqlite3'}"
@@ -225,6 +269,17 @@ class Settings:
             redactor_enabled=_bool(env, "CHATSERVER_REDACTOR", True),
             test_clock_file=env.get("CHATSERVER_TEST_CLOCK_FILE") or None,
             data_keys=_data_keys(data_dir, env),
+            environment=environment,
+            require_totp_for=_roles(env, "CHATSERVER_REQUIRE_TOTP_FOR"),
+            ping_interval=_float(env, "CHATSERVER_PING_INTERVAL", 15, 0.1, 300),
+            ping_timeout=_float(env, "CHATSERVER_PING_TIMEOUT", 10, 0.1, 300),
+            max_connections_per_address=_int(
+                env, "CHATSERVER_MAX_CONNECTIONS_PER_ADDRESS", 20, 1, 100_000
+            ),
+            address_rate_per_second=_float(
+                env, "CHATSERVER_ADDRESS_RATE_PER_SECOND", 20.0, 0.1, 100_000
+            ),
+            address_rate_burst=_int(env, "CHATSERVER_ADDRESS_RATE_BURST", 100, 1, 1_000_000),
         )
 
     def with_(self, **changes: Any) -> Settings:

@@ -17,9 +17,12 @@ from chatserver.errors import ChatError
 from chatserver.privacy.addresses import scope_address_hash
 from chatserver.ratelimit import KeyedBuckets
 from chatserver.service import ChatService
+from chatserver.web.headers import is_https
 from chatserver.web.responses import error, from_chat_error, json_body, ok
 
 SAFE = ("GET", "HEAD", "OPTIONS")
+# Login errors that ask for (another) second factor: 401 like a wrong password.
+LOGIN_401 = ("otp_required", "invalid_otp", "otp_not_enrolled")
 
 
 def _same_origin(request: Request, allowed: tuple[str, ...]) -> bool:
@@ -65,12 +68,15 @@ class Api:
 
     async def healthz(self, request: Request) -> Response:
         database = await self.service.store.ping()
-        body: dict[str, Any] = {
-            "status": "ok" if database else "unavailable",
-            "database": "ok" if database else "unavailable",
-            "redactor": self.service.redactor.status,
-        }
-        return JSONResponse(body, status_code=200 if database else 503,
+        healthy = database
+        body: dict[str, Any] = {"database": "ok" if database else "unavailable"}
+        if self.settings.redis_url:
+            redis = await self.service.live.ping()
+            healthy = healthy and redis
+            body["redis"] = "ok" if redis else "unavailable"
+        body = {"status": "ok" if healthy else "unavailable", **body,
+                "redactor": self.service.redactor.status}
+        return JSONResponse(body, status_code=200 if healthy else 503,
                             headers={"Cache-Control": "no-store"})
 
     async def config(self, request: Request) -> Response:
@@ -86,11 +92,19 @@ class Api:
 
     async def login(self, request: Request) -> Response:
         try:
+            # A browser always sends Origin on a cross-site POST: no logging in from elsewhere.
+            if request.headers.get("origin") and not _same_origin(
+                request, self.settings.allowed_origins
+            ):
+                raise ChatError("csrf", "Dit verzoek komt niet van deze site.")
             data = await json_body(request)
             username, password = data.get("username"), data.get("password")
+            otp = data.get("otp")
             if not isinstance(username, str) or not isinstance(password, str) or not username \
                     or len(username) > 64 or len(password) > 1024:
                 raise ChatError("invalid", "Vul een gebruikersnaam en wachtwoord in.")
+            if otp is not None and (not isinstance(otp, str) or len(otp) > 16):
+                raise ChatError("invalid", "De code bestaat uit zes cijfers.")
             now = self.service.clock.monotonic()
             address = scope_address_hash(request.scope, self.settings.ip_hash_key,
                                          self.settings.trusted_proxies)
@@ -98,13 +112,17 @@ class Api:
                 username.lower(), now
             ):
                 raise ChatError("rate_limited", "Te veel inlogpogingen. Wacht een minuut.")
-            token, member = await self.sessions.login(username, password, self.service.clock.now())
+            token, member = await self.sessions.login(
+                username, password, self.service.clock.now(), otp or None
+            )
         except ChatError as err:
-            return from_chat_error(err)
+            return error(err.code, err.message, 401 if err.code in LOGIN_401 else None)
         response = ok({"token": token, "role": member.role, "display_name": member.display_name})
         response.set_cookie(
             COOKIE, token, httponly=True, samesite="strict", path="/",
-            secure=request.url.scheme == "https",
+            # Production is served over TLS only, whatever the last hop says.
+            secure=is_https(request.scope, self.settings.trusted_proxies)
+            or self.settings.environment == "production",
             max_age=int(self.sessions.absolute.total_seconds()),
         )
         return response
@@ -117,7 +135,11 @@ class Api:
         await self.sessions.logout(member, self.service.clock.now())
         await self.service.logout_sockets(member)
         response = ok({"ok": True})
-        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+        response.delete_cookie(
+            COOKIE, path="/", httponly=True, samesite="strict",
+            secure=is_https(request.scope, self.settings.trusted_proxies)
+            or self.settings.environment == "production",
+        )
         return response
 
     async def me(self, request: Request) -> Response:

@@ -6,9 +6,27 @@ except by the helpline's own configured sites (the widget only)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from chatserver.config import Network
+from chatserver.privacy.addresses import _trusted
+
+
+def is_https(scope: Mapping[str, Any], proxies: tuple[Network, ...]) -> bool:
+    """TLS on the socket, or X-Forwarded-Proto: https from a trusted proxy (and only then)."""
+    if scope.get("scheme") in ("https", "wss"):
+        return True
+    client = scope.get("client")
+    if not proxies or not client or not _trusted(client[0], proxies):
+        return False
+    for name, value in scope.get("headers") or ():
+        if name.lower() == b"x-forwarded-proto":
+            # The last value is the one the trusted proxy itself appended.
+            return value.decode("latin-1").split(",")[-1].strip().lower() == "https"
+    return False
 
 
 def csp(frame_ancestors: str) -> str:
@@ -20,8 +38,10 @@ def csp(frame_ancestors: str) -> str:
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp, embed_origins: tuple[str, ...]) -> None:
+    def __init__(self, app: ASGIApp, embed_origins: tuple[str, ...],
+                 trusted_proxies: tuple[Network, ...] = ()) -> None:
         self.app = app
+        self.trusted_proxies = trusted_proxies
         widget_ancestors = " ".join(("'self'", *embed_origins))
         self.widget_csp = csp(widget_ancestors).encode()
         self.strict_csp = csp("'none'").encode()
@@ -33,7 +53,7 @@ class SecurityHeaders:
         path: str = scope.get("path", "")
         framable = path in ("/", "/widget") or path.startswith("/static/")
         policy = self.widget_csp if framable else self.strict_csp
-        https = scope.get("scheme") == "https"
+        https = is_https(scope, self.trusted_proxies)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
