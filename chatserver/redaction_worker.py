@@ -90,7 +90,7 @@ class RedactionWorker:
             log.info("redactor ready")
         except Exception as exc:  # noqa: BLE001 - reported through /healthz and flag errors
             self.error = type(exc).__name__
-            log.error("redactor failed to load: %s", type(exc).__name__)
+            log.error("redactor failed to load: %s: %s", type(exc).__name__, exc)
 
     async def _wait(self) -> ProcessPoolExecutor:
         if not self.enabled:

@@ -31,7 +31,15 @@ async def srv(redacting: Settings) -> AsyncIterator[Server]:
         yield server
 
 
+async def warm(server: Server) -> None:
+    """The pipeline loads in the background; these tests start once /healthz says it is ready."""
+    worker = server.components.redactor
+    await asyncio.wait_for(asyncio.shield(worker._loading), 180)
+    assert worker.status == "ready", worker.error
+
+
 async def conversation(server: Server) -> tuple[Peer, Peer, str, str]:
+    await warm(server)
     vera = await server.staff("vera")
     await vera.call("available", {"capacity": 2})
     chatter = await server.chatter()
