@@ -176,8 +176,8 @@ def build_lexicon() -> Lexicon:
         stop_words=frozenset(stop),
         common_words=frozenset(_list(root, "whitelist/lst_common_word")),
         english_words=frozenset(w.lower() for w in EN_STOP),
-        major_places=frozenset(normalise(p) for rel in ("lst_municipality", "lst_province")
-                               for p in _list(root, f"locations/lst_placename/{rel}")),
+        major_places=frozenset({normalise(p) for p in TOWN_ALIASES} | {normalise(p) for rel in ("lst_municipality", "lst_province")
+                               for p in _list(root, f"locations/lst_placename/{rel}")}),
         name_like_nouns=frozenset(nouns & first_names),
     )
 

@@ -132,7 +132,9 @@ class PersonRecognizer(DutchRecognizer):
         if common or w in lex.countries:
             return 0.0
         after_ben = prefix.rstrip(" ,").endswith("ben")
-        if strong and first and not place and not (after_ben and w in lex.name_like_nouns):
+        # "ik ben fan van", "ik ben lid van": a noun that is also a name, followed by "van".
+        noun_use = after_ben and w in lex.name_like_nouns and bool(re.match(r"\s+(?:van|voor)\b", after))
+        if strong and first and not place and not noun_use:
             return 0.75
         if named and not word and not place and not after_ben:
             return 0.7  # "ik heet x": but "ik ben x" may be an adjective or an identity

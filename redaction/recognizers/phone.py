@@ -13,7 +13,7 @@ import phonenumbers
 from redaction.recognizers.base import DutchRecognizer, Found
 from redaction.recognizers.public_help import is_public_number
 
-_SEP = r"[ \t.\-/]?"
+_SEP = r"(?:[ ]?[.\-/][ ]?|[ \t])?"
 _NATIONAL = re.compile(rf"(?<![\w+/.,-])(?:\(0\d{{1,3}}\)|0)(?:{_SEP}\d){{8,9}}(?![\w-])")
 _INTERNATIONAL = re.compile(
     rf"(?<![\w+])(?:\+|00)[1-9]\d{{0,2}}{_SEP}(?:\(0\){_SEP})?\d(?:{_SEP}\d){{5,13}}(?![\w-])"

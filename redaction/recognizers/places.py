@@ -62,11 +62,11 @@ class PlaceRecognizer(DutchRecognizer):
 
     def _at(self, text: str, lowered: str, tokens: list[Token], i: int) -> tuple[Found | None, int]:
         tok = tokens[i]
-        prefix = lowered[max(0, tok.start - 40):tok.start]
+        start = tok.start - 1 if tok.start and text[tok.start - 1] in "'’" else tok.start
+        prefix = lowered[max(0, start - 40):start]
         prev = tokens[i - 1].lower if i else ""
-        prep = prev in _PLACE_PREPOSITIONS and text[tokens[i - 1].end:tok.start].strip() == ""
+        prep = prev in _PLACE_PREPOSITIONS and text[tokens[i - 1].end:start].strip() == ""
         lives = bool(_LIVES_BEFORE.search(prefix)) or bool(_WHERE_I_LIVE.search(prefix))
-        start = tok.start - 1 if tok.start and text[tok.start - 1] == "'" else tok.start
         j = self._known(text, tokens, i)
         if j > i:
             key = normalise(text[tok.start:tokens[j - 1].end])
@@ -86,7 +86,7 @@ class PlaceRecognizer(DutchRecognizer):
                 elif not tok.sentence_start and not self._lex.is_common(key):
                     score = 0.4
             else:
-                if lives and not self._lex.is_common(key):
+                if lives and not self._lex.is_common(key) and (single or not ambiguous):
                     score = 0.75
                 elif prep and not ambiguous:
                     score = 0.7
@@ -100,6 +100,9 @@ class PlaceRecognizer(DutchRecognizer):
                 return Found(entity, start, tokens[end_index - 1].end, score), end_index
             return None, j
         # Unknown words: districts and foreign towns, from context only.
+        if (tok.capitalised and _NEIGHBOURHOOD_BEFORE.search(prefix)
+                and self._context_name(tok.lower)):
+            return Found("NEIGHBOURHOOD", start, tok.end, 0.8), i + 1
         if (not tok.capitalised and lives and self._plausible_name(tok.lower)
                 and len(tok.lower) > 3):
             return Found("LOCATION", start, tok.end, 0.6), i + 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from redaction.lexicon import Lexicon
 from redaction.recognizers.base import DutchRecognizer, Found
 from redaction.recognizers.names_pattern import CAP, NAME
 
@@ -33,6 +34,7 @@ _ABBREVIATION = re.compile(
     r"|\b(?i:school|klas|mentor|mentrix|docent|leraar|lerares|rector|conrector)\b[^.?!]{0,25}?"
     r"\b(?:het|de)\s+(?P<abbr2>[A-Z][A-Z&]{1,5})\b"
 )
+_COMPOUND = re.compile(r"(?<![\w])[A-Z][a-zà-ÿ]{2,}(?:school|college|lyceum|gymnasium|mavo)(?![\w])")
 # Levels and public services written in capitals; not a school's name.
 _NOT_SCHOOLS = frozenset("VWO HAVO VMBO MAVO MBO HBO WO TL KB BB GT PO VO BSO GGD AZC ID OK".split())
 
@@ -41,7 +43,14 @@ class SchoolRecognizer(DutchRecognizer):
     ENTITIES = ("SCHOOL",)
     CONTEXT = ("school", "klas", "mentor", "docent", "leraar", "zit", "brugklas", "havo", "vwo")
 
+    def __init__(self, lexicon: Lexicon) -> None:
+        super().__init__()
+        self._lex = lexicon
+
     def find(self, text: str) -> Iterator[Found]:
+        for m in _COMPOUND.finditer(text):
+            if not self._lex.is_word(m.group().lower()):  # "Jozefschool", not "Basisschool"
+                yield Found("SCHOOL", m.start(), m.end(), 0.65)
         for m in _TYPE_FIRST.finditer(text):
             yield Found("SCHOOL", m.start(), m.end(), 0.75)
         for m in _NAME_FIRST.finditer(text):

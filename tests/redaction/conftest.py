@@ -1,0 +1,15 @@
+"""One Redactor for the whole redaction test session: building it takes seconds.
+
+Uses the normal cache location, so a second run starts warm.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from redaction import Redactor
+
+
+@pytest.fixture(scope="session")
+def redactor() -> Redactor:
+    return Redactor()
