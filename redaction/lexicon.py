@@ -28,22 +28,13 @@ TOWN_ALIASES = (
 )
 
 # Months and weekdays, capitalised by some writers; never places or names.
-CALENDAR = frozenset("""
-januari februari maart april mei juni juli augustus september oktober november december
-maandag dinsdag woensdag donderdag vrijdag zaterdag zondag kerst pasen sinterklaas
-""".split())
+CALENDAR = frozenset(["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december", "maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag", "kerst", "pasen", "sinterklaas"])
 
 # Apps, platforms and brands that chatters name all the time; alone they identify nobody.
-PLATFORMS = frozenset("""
-snapchat snap insta instagram ig tiktok whatsapp app discord roblox fortnite minecraft youtube
-twitch twitter x facebook fb messenger telegram signal google netflix spotify playstation ps4 ps5
-xbox nintendo switch steam reddit pinterest bereal threads tinder grindr omegle yubo wattpad
-""".split())
+PLATFORMS = frozenset(["snapchat", "snap", "insta", "instagram", "ig", "tiktok", "whatsapp", "app", "discord", "roblox", "fortnite", "minecraft", "youtube", "twitch", "twitter", "x", "facebook", "fb", "messenger", "telegram", "signal", "google", "netflix", "spotify", "playstation", "ps4", "ps5", "xbox", "nintendo", "switch", "steam", "reddit", "pinterest", "bereal", "threads", "tinder", "grindr", "omegle", "yubo", "wattpad"])
 
 # Public help services; GUIDELINES.md says naming them identifies nobody.
-PUBLIC_HELP = frozenset("""
-kindertelefoon 113 veilig thuis jeugdzorg ggd politie huisarts helpwanted alles oké supportlijn
-""".split())
+PUBLIC_HELP = frozenset(["kindertelefoon", "113", "veilig", "thuis", "jeugdzorg", "ggd", "politie", "huisarts", "helpwanted", "alles", "oké", "supportlijn"])
 
 
 @dataclass(frozen=True)
@@ -83,7 +74,7 @@ def _deduce_root() -> Path:
     spec = importlib.util.find_spec("deduce")  # finds the files without running deduce/__init__
     if spec is None or not spec.submodule_search_locations:
         raise RedactionError("the deduce package (Dutch name and place lists) is not installed")
-    return Path(list(spec.submodule_search_locations)[0]) / "data" / "lookup" / "src"
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "lookup" / "src"
 
 
 def _read(path: Path) -> list[str]:
@@ -119,7 +110,7 @@ def _lemma_words() -> tuple[set[str], set[str]]:
     spec = importlib.util.find_spec("spacy_lookups_data")
     if spec is None or not spec.submodule_search_locations:
         return set(), set()
-    data = Path(list(spec.submodule_search_locations)[0]) / "data"
+    data = Path(next(iter(spec.submodule_search_locations))) / "data"
     words: set[str] = set()
     with gzip.open(data / "nl_lemma_lookup.json.gz", "rt", encoding="utf-8") as fh:
         lookup = json.load(fh)

@@ -91,11 +91,12 @@ class DutchRecognizer(EntityRecognizer):
         return [self._result(f) for f in self.find(text) if f.entity_type in wanted]
 
     def _result(self, found: Found) -> RecognizerResult:
-        explanation = AnalysisExplanation(recognizer=self.name, original_score=found.score)
+        name = type(self).__name__
+        explanation = AnalysisExplanation(recognizer=name, original_score=found.score)
         return RecognizerResult(
             entity_type=found.entity_type, start=found.start, end=found.end, score=found.score,
             analysis_explanation=explanation,
-            recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+            recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: name,
                                   RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
         )
 

@@ -209,9 +209,7 @@ class PersonRecognizer(DutchRecognizer):
             w = name.lower
             if name.text.isupper() or _HAS_DIGIT.search(w):
                 continue
-            if name.capitalised and not self._lex.is_common(w):
-                pass
-            elif w in self._lex.first_names and not self._lex.is_word(w):
+            if name.capitalised and not self._lex.is_common(w) or w in self._lex.first_names and not self._lex.is_word(w):
                 pass
             else:
                 continue

@@ -31,7 +31,7 @@ _WORKS_AT = re.compile(
     r"(?=\s*,?\s+(?:in|op|aan|te|bij|van|vlakbij|naast)\s+(?:de\s+|het\s+)?"
     r"(?:[A-Z]|[a-z]+(?:straat|laan|weg|plein|markt|dijk|kade)\b))"
 )
-_GENERIC = frozenset("de het een ons onze mijn mn m'n zijn haar hun".split())
+_GENERIC = frozenset(["de", "het", "een", "ons", "onze", "mijn", "mn", "m'n", "zijn", "haar", "hun"])
 
 
 class OrganisationRecognizer(DutchRecognizer):

@@ -12,8 +12,7 @@ from redaction.lexicon import CALENDAR, PLATFORMS, PUBLIC_HELP, Lexicon, normali
 from redaction.recognizers.base import DutchRecognizer, Found, Token, tokenize
 
 _PLACE_PREPOSITIONS = frozenset(
-    "in uit naar bij te rond vanuit richting nabij via omgeving buurt from to near at around"
-    .split())
+    ["in", "uit", "naar", "bij", "te", "rond", "vanuit", "richting", "nabij", "via", "omgeving", "buurt", "from", "to", "near", "at", "around"])
 _LIVES_BEFORE = re.compile(
     r"(?:\bwoon|\bwoont|\bwonen|\bwoonde|\bwoonden|\bverhuisd|\bverhuizen|\bverhuis|\bkom|\bkomt"
     r"|\bkomen|\bgeboren|\blive|\blives|\bwoon nu|\bopgegroeid|\bvandaan|\bzit|\bzitten)"
@@ -24,8 +23,7 @@ _WHERE_I_LIVE = re.compile(r"(?:waar ik woon|mijn woonplaats|woonplaats|mijn dor
 _NEIGHBOURHOOD_BEFORE = re.compile(r"\b(?:wijk|woonwijk|buurt|stadsdeel|stadswijk|dorpskern)"
                                    r"\s+(?:de\s+|het\s+|'t\s+)?$")
 _ARTICLE_BEFORE = re.compile(r"\b(?:in|uit|naar)\s+(?:de|het|'t)\s+$")
-_DISTRICT_WORDS = frozenset("buiten centrum noord zuid oost west haven stad poort zuidoost "
-                            "noordwest noordoost zuidwest nieuw-west".split())
+_DISTRICT_WORDS = frozenset(["buiten", "centrum", "noord", "zuid", "oost", "west", "haven", "stad", "poort", "zuidoost", "noordwest", "noordoost", "zuidwest", "nieuw-west"])
 _DISTRICT_SUFFIX = re.compile(r"(?:wijk|buurt|kwartier|veld|dorp|meer|park|hof|hoven|polder)$")
 
 

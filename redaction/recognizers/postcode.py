@@ -13,11 +13,7 @@ from redaction.recognizers.base import DutchRecognizer, Found, before
 _POSTCODE = re.compile(r"(?<![\w.,-])([1-9]\d{3})(\s?)((?!SA|SD|SS)[A-Za-z]{2})(?![\w-])")
 
 # Two-letter Dutch and English words that follow a number often; never postcode letters.
-_TWO_LETTER_WORDS = frozenset("""
-aa al am an as at be bv by da de do dr en er ex ge go ha he hi ho id ie if ik in is it je jl
-ja ka ma me mn mr na ne no nu of oh ok om on op or os pm so te to tm uk up us vs we wc xl xs
-ze zo
-""".split())
+_TWO_LETTER_WORDS = frozenset(["aa", "al", "am", "an", "as", "at", "be", "bv", "by", "da", "de", "do", "dr", "en", "er", "ex", "ge", "go", "ha", "he", "hi", "ho", "id", "ie", "if", "ik", "in", "is", "it", "je", "jl", "ja", "ka", "ma", "me", "mn", "mr", "na", "ne", "no", "nu", "of", "oh", "ok", "om", "on", "op", "or", "os", "pm", "so", "te", "to", "tm", "uk", "up", "us", "vs", "we", "wc", "xl", "xs", "ze", "zo"])
 
 
 class PostcodeRecognizer(DutchRecognizer):

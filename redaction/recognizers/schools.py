@@ -36,7 +36,7 @@ _ABBREVIATION = re.compile(
 )
 _COMPOUND = re.compile(r"(?<![\w])[A-Z][a-zà-ÿ]{2,}(?:school|college|lyceum|gymnasium|mavo)(?![\w])")
 # Levels and public services written in capitals; not a school's name.
-_NOT_SCHOOLS = frozenset("VWO HAVO VMBO MAVO MBO HBO WO TL KB BB GT PO VO BSO GGD AZC ID OK".split())
+_NOT_SCHOOLS = frozenset(["VWO", "HAVO", "VMBO", "MAVO", "MBO", "HBO", "WO", "TL", "KB", "BB", "GT", "PO", "VO", "BSO", "GGD", "AZC", "ID", "OK"])
 
 
 class SchoolRecognizer(DutchRecognizer):
