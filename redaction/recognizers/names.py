@@ -34,7 +34,7 @@ _INTRODUCTION_BEFORE = re.compile(
 )
 # Only these introductions are strong enough for a word that could also be ordinary.
 _STRONG_INTRODUCTION = re.compile(
-    r"(?:\bik heet|\bheet|\bheten|\bnaam is|\bnaam:|\bnoem(?:t|en)? (?:me|mij|hem|haar)"
+    r"(?:\bik heet|\bheet|\bheten|\bgenaamd|\bheette|\bnaam is|\bnaam:|\bnoem(?:t|en)? (?:me|mij|hem|haar)"
     r"|\bmy name is|\bname is|\bcall me|\bik ben|\bi'?m|\bhoi|\bhey|\bhallo)\s*,?\s*$"
 )
 _PET_BEFORE = re.compile(r"\b(?:kat|poes|hond|hondje|konijn|cavia|hamster|paard|pony|vis|parkiet"
@@ -113,7 +113,7 @@ class PersonRecognizer(DutchRecognizer):
         if tok.capitalised and not tok.sentence_start:
             if first and not common:
                 return 0.75 if (strong or not place) else 0.45
-            if strong and not common and not place:
+            if strong and not word and not place and w not in lex.countries:
                 return 0.75
             if not word and not place and not first and (person_after or introduced):
                 return 0.6
