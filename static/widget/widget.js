@@ -7,6 +7,27 @@ import { $, el, show, formatTime, formatDate, randomId, request } from "/static/
 const TOKEN_KEY = "chatserver.resume";
 const TITLE = document.title;
 
+// sessionStorage when the browser allows it; inside another site's iframe with third-party
+// storage blocked it throws, and then the token lives in memory only (a reload starts afresh).
+const tokenStore = (() => {
+  let memory = null;
+  const storage = () => {
+    try { return window.sessionStorage; } catch { return null; }
+  };
+  return {
+    get() {
+      try { return storage()?.getItem(TOKEN_KEY) ?? memory; } catch { return memory; }
+    },
+    set(value) {
+      memory = value;
+      try {
+        if (value) storage()?.setItem(TOKEN_KEY, value);
+        else storage()?.removeItem(TOKEN_KEY);
+      } catch { /* memory only */ }
+    },
+  };
+})();
+
 const ui = {
   app: $("#app"),
   banner: $("#connection-banner"),
@@ -45,7 +66,7 @@ const ui = {
 const state = {
   socket: null,
   status: "welcome", // welcome | connecting | waiting | active | ended | refused
-  token: sessionStorage.getItem(TOKEN_KEY),
+  token: tokenStore.get(),
   startPayload: null,
   conversationId: null,
   volunteer: null,
@@ -108,8 +129,7 @@ function setPosition(position) {
 
 function saveToken(token) {
   state.token = token;
-  if (token) sessionStorage.setItem(TOKEN_KEY, token);
-  else sessionStorage.removeItem(TOKEN_KEY);
+  tokenStore.set(token);
 }
 
 function resetConversation() {
@@ -556,7 +576,7 @@ ui.copyReference.addEventListener("click", async () => {
 // Leave at once: replace this page in the history, so Back does not come back here.
 function quickExit() {
   const target = ui.quickExit.dataset.href || "https://www.google.nl/";
-  sessionStorage.removeItem(TOKEN_KEY);
+  tokenStore.set(null);
   try {
     if (state.socket?.connected && inConversation()) state.socket.emit("leave", {});
   } catch { /* leaving matters more than telling the server */ }
