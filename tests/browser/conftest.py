@@ -40,7 +40,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
 DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 NEUTRAL_SITE = "https://www.google.nl/"
 
-expect.set_options(timeout=10_000)
+expect.set_options(timeout=15_000)  # generous: the machine may be busy
 
 if not Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (bin/setup --test)", allow_module_level=True)

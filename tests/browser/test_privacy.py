@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.request
 
 import pytest
@@ -43,9 +44,17 @@ def _has_redact_span() -> bool:
     return True
 
 
-def redactor_ready(server: Server) -> bool:
-    with urllib.request.urlopen(server.url + "/healthz", timeout=5) as response:
-        return bool(json.load(response).get("redactor") == "ready")
+def redactor_ready(server: Server, wait_seconds: float = 45) -> bool:
+    """Whether the server's redaction pipeline is loaded, waiting (bounded) while it loads."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        with urllib.request.urlopen(server.url + "/healthz", timeout=5) as response:
+            status = json.load(response).get("redactor")
+        if status == "ready":
+            return True
+        if status in ("failed", "disabled") or time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)  # polling the health check while the model loads, not synchronisation
 
 
 def test_a_flagged_message_shows_placeholders_in_both_views(
