@@ -66,13 +66,23 @@ def build_sio(settings: Settings) -> socketio.AsyncServer:
     )
 
 
+def build_live(settings: Settings) -> LiveState:
+    """Redis when several workers share the work, this process's memory otherwise."""
+    if settings.redis_url:
+        from chatserver.live.redis import RedisLiveState
+
+        return RedisLiveState(settings.redis_url,
+                              heartbeat_ttl=3 * settings.worker_heartbeat_seconds)
+    return MemoryLiveState()
+
+
 def create_app(settings: Settings, clock: Clock | None = None,
                live: LiveState | None = None) -> Any:
     if clock is None:
         clock = OffsetClock(settings.test_clock_file) if settings.test_clock_file else Clock()
     store = Store(settings.database_url, Sealer(settings.data_keys),
                   sqlite_synchronous=settings.sqlite_synchronous)
-    live = live or MemoryLiveState()
+    live = live or build_live(settings)
     sio = build_sio(settings)
     redactor = RedactionWorker(enabled=settings.redactor_enabled)
     service = ChatService(settings, store, live, sio, clock, redactor)

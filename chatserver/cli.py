@@ -102,7 +102,10 @@ def serve_command(settings: Settings, args: argparse.Namespace) -> int:
     }
     try:
         if args.workers > 1:
-            uvicorn.run("chatserver.asgi:app", workers=args.workers, **common)
+            # A worker imports the whole app (seconds on a busy machine): uvicorn's default of 5 s
+            # to answer its supervisor's health check killed workers before they ever started.
+            uvicorn.run("chatserver.asgi:app", workers=args.workers,
+                        timeout_worker_healthcheck=30, **common)
         else:
             uvicorn.run(create_app(settings), **common)
     except KeyboardInterrupt:

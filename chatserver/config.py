@@ -183,6 +183,8 @@ class Settings:
     max_queue: int = 500
     volunteer_grace_seconds: float = 10.0
     chatter_grace_seconds: float = 120.0
+    # Several workers: how often each says it is alive; silent for 3 beats means dead.
+    worker_heartbeat_seconds: float = 2.0
     max_capacity: int = 6
     timeout_default_minutes: int = 30
     timeout_min_minutes: int = 5
@@ -251,6 +253,9 @@ class Settings:
             max_queue=_int(env, "CHATSERVER_MAX_QUEUE", 500, 1, 1_000_000),
             volunteer_grace_seconds=_float(env, "CHATSERVER_VOLUNTEER_GRACE_SECONDS", 10, 0, 3600),
             chatter_grace_seconds=_float(env, "CHATSERVER_CHATTER_GRACE_SECONDS", 120, 0, 86400),
+            worker_heartbeat_seconds=_float(
+                env, "CHATSERVER_WORKER_HEARTBEAT_SECONDS", 2.0, 0.1, 60
+            ),
             max_capacity=_int(env, "CHATSERVER_MAX_CAPACITY", 6, 1, 100),
             timeout_default_minutes=_int(env, "CHATSERVER_TIMEOUT_MINUTES", 30, 1, 10_080),
             timeout_min_minutes=_int(env, "CHATSERVER_TIMEOUT_MIN_MINUTES", 5, 1, 10_080),

@@ -22,7 +22,7 @@ from chatserver.auth import StaffMember
 from chatserver.clock import Clock, iso
 from chatserver.config import Settings
 from chatserver.errors import ChatError, Refused
-from chatserver.live import LiveConversation, LiveState, Pairing
+from chatserver.live import LiveConversation, LiveState, LiveUnavailable, Pairing
 from chatserver.privacy import references
 from chatserver.ratelimit import Bucket
 from chatserver.redaction_worker import RedactionWorker
@@ -78,6 +78,7 @@ class StaffConnection:
     member: StaffMember
     bucket: Bucket
     monitoring: set[str] = field(default_factory=set)
+    capacity: int | None = None  # when available: said again if Redis lost its state
 
 
 class ChatService:
@@ -98,10 +99,13 @@ class ChatService:
         self.redactor = redactor
         self.chatters: dict[str, ChatterConnection] = {}
         self.staff: dict[str, StaffConnection] = {}
-        self._staff_sids: dict[str, set[str]] = {}
         self._grace: dict[str, asyncio.Task[None]] = {}
+        # What this worker last told its own clients: queue positions, the queue's size.
         self._positions: dict[str, int] = {}
         self._waiting = -1
+        self._queue_lock = asyncio.Lock()
+        self._queue_dirty = False
+        self._worker: asyncio.Task[None] | None = None
         self._names: dict[str, str] = {}
         self._pair_wanted = asyncio.Event()
         self._pairer: asyncio.Task[None] | None = None
@@ -110,15 +114,19 @@ class ChatService:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self.live.subscribe(self._notified)
+        await self.live.start()
+        await self.live.heartbeat()  # alive before any socket is counted
         await self._restore()
         self._pairer = asyncio.create_task(self._pairing_loop(), name="pairing")
+        self._worker = asyncio.create_task(self._worker_loop(), name="heartbeat")
         self.request_pairing()
 
     async def close(self) -> None:
-        for task in [*self._grace.values(), *self._tasks, self._pairer]:
+        for task in [*self._grace.values(), *self._tasks, self._pairer, self._worker]:
             if task is not None:
                 task.cancel()
-        for task in [*self._grace.values(), *self._tasks, self._pairer]:
+        for task in [*self._grace.values(), *self._tasks, self._pairer, self._worker]:
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
@@ -149,6 +157,74 @@ class ChatService:
         if rows:
             log.info("restored %d open conversations", len(rows))
 
+    async def _reassert(self) -> None:
+        """Redis lost its data and was rebuilt from SQL: say again what only this worker knows
+        (its sockets, who of its staff is available)."""
+        wid = self.live.worker_id
+        for sid, chatter in list(self.chatters.items()):
+            if chatter.conversation_id:
+                await self.live.update(chatter.conversation_id, chatter_sid=sid,
+                                       chatter_worker=wid)
+        for sid, staff in list(self.staff.items()):
+            await self.live.staff_joined(staff.member.id, sid)
+            if staff.capacity:
+                await self.live.set_available(staff.member.id, staff.capacity, self._now())
+        self._positions.clear()
+        await self.broadcast_queue()
+        self.request_pairing()
+
+    # -- workers -----------------------------------------------------------------------------
+
+    def _now(self) -> float:
+        """Seconds for the live state's idle times: wall clock, comparable across machines."""
+        return self.clock.now().timestamp()
+
+    async def _worker_loop(self) -> None:
+        """Heartbeat; take over what dead workers left; rebuild a Redis that lost its data."""
+        every = self.settings.worker_heartbeat_seconds
+        down = False
+        while True:
+            await asyncio.sleep(every)
+            try:
+                beat = await self.live.heartbeat()
+                if down:
+                    log.info("live state reachable again")
+                    down = False
+                if beat.reset:
+                    log.warning("live state was lost; rebuilding it from the database")
+                    await self._restore()
+                    await self._reassert()
+                for worker in beat.dead_workers:
+                    await self._take_over(worker)
+            except asyncio.CancelledError:
+                raise
+            except LiveUnavailable:
+                if not down:
+                    log.warning("live state unreachable")
+                down = True
+            except Exception:  # the heartbeat must outlive one bad round
+                log.exception("heartbeat round failed")
+
+    async def _take_over(self, worker: str) -> None:
+        """A worker died: its chatters get the grace period to resume elsewhere, its volunteers
+        theirs to reconnect."""
+        released = await self.live.release_worker(worker)
+        for cid in released.conversations:
+            self._start_grace(f"c:{cid}", self.settings.chatter_grace_seconds,
+                              self._chatter_gone, cid)
+        for uid in released.volunteers:
+            self._start_grace(f"v:{uid}", self.settings.volunteer_grace_seconds,
+                              self._volunteer_gone, uid)
+        log.info("took over from a dead worker: %d conversations, %d volunteers",
+                 len(released.conversations), len(released.volunteers))
+
+    async def _notified(self, kind: str, data: dict[str, Any]) -> None:
+        """A change notification from any worker (this one included)."""
+        if kind in ("queue", "resync"):
+            await self._send_queue()
+        elif kind == "logout":
+            await self._disconnect_session(str(data.get("session", "")))
+
     def _open_topic(self, row: Any) -> str | None:
         if not row.chatter_topic:
             return None
@@ -175,8 +251,16 @@ class ChatService:
 
         async def run() -> None:
             await asyncio.sleep(seconds)
-            self._grace.pop(key, None)
-            await then(arg)
+            self._grace.pop(key, None)  # `then` may cancel this key's timer: not itself
+            while True:
+                try:
+                    await then(arg)
+                    break
+                except LiveUnavailable:
+                    await asyncio.sleep(1)  # decide once Redis is back
+                except Exception:  # logged here: nobody awaits a grace timer
+                    log.exception("grace timer %s failed", key[:2])
+                    break
 
         self._grace[key] = asyncio.create_task(run(), name=f"grace-{key[:2]}")
 
@@ -208,9 +292,11 @@ class ChatService:
             if live is not None and live.delivered_seq < seq:
                 await self.live.update(cid, delivered_seq=seq)
 
+        # A chatter on this worker is reached directly, not through Redis (FACTS: every worker
+        # would decode it); elsewhere the Redis manager carries the message and the ack back.
         await self.sio.emit(
             "message", self._message_payload(row), to=conv.chatter_sid, namespace=CHAT,
-            callback=delivered,
+            callback=delivered, ignore_queue=conv.chatter_sid in self.chatters,
         )
 
     @staticmethod
@@ -254,18 +340,39 @@ class ChatService:
         await self.sio.emit("conversations_changed", {}, room="supervisors", namespace=STAFF)
 
     async def broadcast_queue(self) -> None:
+        """The queue changed: every worker tells its own chatters and staff what changed."""
+        try:
+            await self.live.publish("queue", {})
+        except LiveUnavailable:
+            log.warning("queue change not published: live state unreachable")
+
+    async def _send_queue(self) -> None:
+        """Positions and the queue's size to this worker's clients; one pass at a time, and a
+        change during a pass brings another, so the last word is the newest queue."""
+        self._queue_dirty = True
+        if self._queue_lock.locked():
+            return
+        async with self._queue_lock:
+            while self._queue_dirty:
+                self._queue_dirty = False
+                await self._send_queue_once()
+
+    async def _send_queue_once(self) -> None:
         queue = await self.live.queue()
+        local = {c.conversation_id for c in self.chatters.values() if c.conversation_id}
         for pos, cid in enumerate(queue, start=1):
-            if self._positions.get(cid) != pos:
+            if cid in local and self._positions.get(cid) != pos:
                 self._positions[cid] = pos
-                await self._to_chatter(cid, "queue", {"position": pos})
+                await self.sio.emit("queue", {"position": pos}, room=f"chatter:{cid}",
+                                    namespace=CHAT, ignore_queue=True)
         if len(self._positions) > len(queue):
             waiting = set(queue)
             for cid in [c for c in self._positions if c not in waiting]:
                 del self._positions[cid]
         if len(queue) != self._waiting:
             self._waiting = len(queue)
-            await self.sio.emit("queue_size", {"waiting": len(queue)}, room="staff", namespace=STAFF)
+            await self.sio.emit("queue_size", {"waiting": len(queue)}, room="staff",
+                                namespace=STAFF, ignore_queue=True)
 
     # -- pairing -----------------------------------------------------------------------------
 
@@ -277,11 +384,13 @@ class ChatService:
             await self._pair_wanted.wait()
             self._pair_wanted.clear()
             try:
-                for pairing in await self.live.pair(self.clock.monotonic()):
+                for pairing in await self.live.pair(self._now()):
                     await self._assign(pairing)
                 await self.broadcast_queue()
             except asyncio.CancelledError:
                 raise
+            except LiveUnavailable:
+                log.warning("pairing round skipped: live state unreachable")
             except Exception:  # noqa: BLE001 - the loop must survive one bad round
                 log.exception("pairing round failed")
 
@@ -364,6 +473,7 @@ class ChatService:
         conv = LiveConversation(
             id=cid, alias=alias, address_hash=conn.address_hash, contact_count=contact_count,
             started_at=iso(now), age=age, topic=topic, chatter_sid=sid,
+            chatter_worker=self.live.worker_id,
             extra={"timeouts": str(timeouts)} if timeouts else {},
         )
         position = await self.live.add_conversation(conv, queue=True)
@@ -462,7 +572,7 @@ class ChatService:
                 raise ChatError("already_started")
         self._cancel_grace(f"c:{cid}")
         conn.conversation_id = cid
-        updates: dict[str, object] = {"chatter_sid": sid}
+        updates: dict[str, object] = {"chatter_sid": sid, "chatter_worker": self.live.worker_id}
         if missed:
             updates["delivered_seq"] = max(conv.delivered_seq, max(m.seq for m in missed))
         await self.live.update(cid, **updates)
@@ -480,24 +590,34 @@ class ChatService:
         conn = self.chatters.pop(sid, None)
         if conn is None or conn.conversation_id is None:
             return
-        conv = await self.live.conversation(conn.conversation_id)
-        if conv is None or conv.chatter_sid != sid:
-            return
-        await self.live.update(conv.id, chatter_sid=None)
+        cid = conn.conversation_id
+        try:
+            conv = await self.live.conversation(cid)
+            if conv is None or conv.chatter_sid != sid:
+                return
+            await self.live.update(conv.id, chatter_sid=None, chatter_worker=None)
+        except LiveUnavailable:
+            pass  # the timer decides once Redis is back
         self._start_grace(
-            f"c:{conv.id}", self.settings.chatter_grace_seconds, self._chatter_gone, conv.id
+            f"c:{cid}", self.settings.chatter_grace_seconds, self._chatter_gone, cid
         )
 
     async def _chatter_gone(self, cid: str) -> None:
         conv = await self.live.conversation(cid)
-        if conv is not None and conv.chatter_sid is None:
+        if conv is None:
+            return
+        # No socket, or one of this worker's that is gone (its departure was not recorded).
+        gone = conv.chatter_sid is None or (
+            conv.chatter_worker == self.live.worker_id and conv.chatter_sid not in self.chatters
+        )
+        if gone:
             await self.end(cid, "chatter")
 
     # -- ending ------------------------------------------------------------------------------
 
     async def end(self, cid: str, reason: str) -> str:
         """End a live conversation for everyone; returns the chatter's personal reference."""
-        conv = await self.live.remove(cid, self.clock.monotonic())
+        conv = await self.live.remove(cid, self._now())
         if conv is None:
             raise ChatError("conversation_ended")
         self._cancel_grace(f"c:{cid}")
@@ -523,7 +643,7 @@ class ChatService:
 
     async def staff_connect(self, sid: str, member: StaffMember) -> None:
         self.staff[sid] = StaffConnection(member, self._bucket())
-        self._staff_sids.setdefault(member.id, set()).add(sid)
+        await self.live.staff_joined(member.id, sid)
         self._cancel_grace(f"v:{member.id}")
         await self.sio.enter_room(sid, f"user:{member.id}", namespace=STAFF)
         await self.sio.enter_room(sid, f"session:{member.token_hash[:32]}", namespace=STAFF)
@@ -589,20 +709,21 @@ class ChatService:
         if conn is None:
             return
         uid = conn.member.id
-        sids = self._staff_sids.get(uid, set())
-        sids.discard(sid)
-        if sids:
-            return
-        self._staff_sids.pop(uid, None)
-        available, _, active = await self.live.volunteer(uid)
-        if available or active:
-            self._start_grace(
-                f"v:{uid}", self.settings.volunteer_grace_seconds, self._volunteer_gone, uid
-            )
+        try:
+            if await self.live.staff_left(uid, sid):
+                return  # another socket of theirs is still there, on some worker
+            available, _, active = await self.live.volunteer(uid)
+            if not (available or active):
+                return
+        except LiveUnavailable:
+            pass  # the timer decides once Redis is back
+        self._start_grace(
+            f"v:{uid}", self.settings.volunteer_grace_seconds, self._volunteer_gone, uid
+        )
 
     async def _volunteer_gone(self, uid: str) -> None:
         """The volunteer did not come back in time: their chats go to the front of the queue."""
-        if self._staff_sids.get(uid):
+        if await self.live.staff_present(uid):
             return
         await self.live.set_unavailable(uid)
         _, _, active = await self.live.volunteer(uid)
@@ -625,7 +746,8 @@ class ChatService:
         conn = self._member(sid)
         data = events.obj(payload)
         capacity = events.integer(data, "capacity", 1, self.settings.max_capacity) or 1
-        await self.live.set_available(conn.member.id, capacity, self.clock.monotonic())
+        await self.live.set_available(conn.member.id, capacity, self._now())
+        conn.capacity = capacity
         self.request_pairing()
         return {"ok": True, "capacity": capacity}
 
@@ -633,6 +755,7 @@ class ChatService:
         conn = self._member(sid)
         events.obj(payload)
         await self.live.set_unavailable(conn.member.id)
+        conn.capacity = None
         return {"ok": True}
 
     async def staff_message(self, sid: str, payload: Any) -> dict[str, Any]:
@@ -858,7 +981,13 @@ class ChatService:
         )
 
     async def logout_sockets(self, member: StaffMember) -> None:
-        """Logout revokes at once: the session's live sockets are closed too."""
+        """Logout revokes at once: the session's live sockets are closed too, on every worker."""
+        try:
+            await self.live.publish("logout", {"session": member.token_hash})
+        except LiveUnavailable:
+            log.warning("logout not published: other workers keep the session's sockets")
+
+    async def _disconnect_session(self, token_hash: str) -> None:
         for sid, conn in list(self.staff.items()):
-            if conn.member.token_hash == member.token_hash:
-                await self.sio.disconnect(sid, namespace=STAFF)
+            if token_hash and conn.member.token_hash == token_hash:
+                await self.sio.disconnect(sid, namespace=STAFF, ignore_queue=True)
