@@ -1,0 +1,1 @@
+"""Benchmarks that print numbers: `python -m bench.chat_bench`, `python -m bench.flag_bench`."""
