@@ -13,11 +13,12 @@ import secrets
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, delete, event, func, select, text, update
+from sqlalchemy import and_, delete, event, func, inspect, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import Connection, Row, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from chatserver.store.models import (
@@ -38,6 +39,43 @@ from chatserver.store.models import (  # noqa: I001 - the privacy tables, kept a
 log = logging.getLogger(__name__)
 
 BATCH_MAX = 256
+
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def migrate(connection: Connection) -> None:
+    """`alembic upgrade head` on this connection; a database made by `create_all` before
+    migrations existed is stamped instead. Then `create_all` adds what a model change brought
+    before its migration (development only: tests/live/test_migrations.py fails until the
+    migration is written) and SQLite's audit-log triggers."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(80412001)")
+    if MIGRATIONS.is_dir():
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        tables = inspect(connection)
+        if not tables.has_table("alembic_version") and tables.has_table("staff_users"):
+            command.stamp(config, "head")
+        else:
+            command.upgrade(config, "head")
+    metadata.create_all(connection)
+
+
+def _sqlite_lock(url: str) -> Any:
+    """An exclusive lock file beside the SQLite database, held while the schema changes."""
+    import fcntl
+
+    path = make_url(url).database
+    if not path or path == ":memory:":
+        return None
+    f = open(f"{path}.migrate-lock", "a")  # noqa: SIM115 - closed by the caller
+    fcntl.flock(f, fcntl.LOCK_EX)
+    return f
 
 
 def new_id() -> str:
@@ -106,8 +144,17 @@ class Store:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        """Bring the schema up to date (Alembic), then start the message writer.
+
+        Several workers may start at once: PostgreSQL serialises them with an advisory lock,
+        SQLite with a lock file next to the database."""
+        lock = await asyncio.to_thread(_sqlite_lock, self.url) if self.is_sqlite else None
+        try:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(migrate)
+        finally:
+            if lock is not None:
+                lock.close()
         self._writer = asyncio.create_task(self._write_loop(), name="message-writer")
 
     async def close(self) -> None:

@@ -158,3 +158,6 @@ async def wait_for(check: Any, within: float = 15, every: float = 0.05) -> Any:
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {within} s")
         await asyncio.sleep(every)
+
+
+from tests.live.conftest import postgres  # noqa: F401 - the session's PostgreSQL, shared

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import httpx
+
+from tests.live.postgres_server import PostgresServer
 from tests.scale.conftest import Cluster, wait_for
 
 
@@ -63,8 +66,6 @@ async def test_logout_on_one_worker_closes_the_sessions_sockets_on_another(
     await cluster.add_users("vera")
     a, b = cluster.start(2)
     vera = await b.staff("vera")
-    import httpx
-
     async with httpx.AsyncClient(base_url=a.url) as http:
         r = await http.post("/api/auth/logout",
                             headers={"Authorization": f"Bearer {vera.token}"})  # type: ignore[attr-defined]
@@ -89,3 +90,28 @@ async def test_serve_with_two_workers_answers_and_pairs(cluster: Cluster) -> Non
     finally:
         for p in (vera, *chatters):
             await p.close()
+
+
+async def test_two_workers_on_postgresql(cluster: Cluster, postgres: PostgresServer) -> None:
+    cluster.env["CHATSERVER_DATABASE_URL"] = postgres.create_database("scale")
+    await cluster.add_users("vera")
+    a, b = cluster.start(2)
+    vera = await a.staff("vera")
+    chatter = await b.chatter("10.4.0.1")
+    try:
+        await vera.call("available", {})
+        cid = (await chatter.call("start", {}))["conversation_id"]
+        await chatter.expect("paired")
+        assert (await chatter.call("message", {"text": "hoi", "client_id": "m1"}))["ok"]
+        assert (await vera.expect("message"))["text"] == "hoi"
+        again = await chatter.call("message", {"text": "hoi", "client_id": "m1"})
+        await vera.call("message", {"conversation_id": cid, "text": "hallo"})
+        assert (await chatter.expect("message"))["text"] == "hallo"
+        async with httpx.AsyncClient(base_url=b.url) as http:
+            r = await http.get(f"/api/conversations/{cid}/transcript",
+                               headers={"Authorization": f"Bearer {vera.token}"})  # type: ignore[attr-defined]
+        assert [m["text"] for m in r.json()["messages"]] == ["hoi", "hallo"]
+        assert again["ok"]
+    finally:
+        await vera.close()
+        await chatter.close()
