@@ -633,6 +633,7 @@ class Conversation {
         node.querySelector(".msg__meta").prepend(el("span", { class: "msg__redacted", text: "geanonimiseerd" }), " ");
       }
       this.hintsFor.delete(node.dataset.id);
+      node.querySelector(".msg__hints-note")?.remove();
     }
   }
 
@@ -656,12 +657,17 @@ class Conversation {
       if (span.start < at) continue;
       if (span.start > at) textNode.append(document.createTextNode(text.slice(at, span.start)));
       const kind = ENTITY_NAME[span.type] || span.type;
-      textNode.append(el("span", { class: "hint", title: `Mogelijk herkenbaar: ${kind}`, text: text.slice(span.start, span.end) }),
-        el("span", { class: "visually-hidden", text: ` (mogelijk ${kind})` }));
+      textNode.append(el("mark", { class: "hint", title: `Mogelijk herkenbaar: ${kind}`, text: text.slice(span.start, span.end) }));
       at = span.end;
     }
     if (at < text.length) textNode.append(document.createTextNode(text.slice(at)));
     node.classList.add("msg--hinted");
+    // For screen readers, outside the text itself (so the text stays exactly as it was written).
+    const kinds = [...new Set(spans.map((e) => ENTITY_NAME[e.type] || e.type))];
+    node.querySelector(".msg__hints-note")?.remove();
+    node.querySelector(".msg__meta").append(el("span", {
+      class: "visually-hidden msg__hints-note", text: ` Mogelijk herkenbaar: ${kinds.join(", ")}.`,
+    }));
     const flag = node.querySelector(".msg__flag");
     if (flag) flag.classList.add("msg__flag--suggested");
   }

@@ -5,6 +5,7 @@ start chats and check accessibility with axe-core served from static/node_module
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -186,13 +187,12 @@ def new_page(browser: Browser, server: Server) -> Iterator[Any]:
 
 def leave_if_chatting(page: Page) -> None:
     """A failed test must not leave its chatter in the queue for the next one."""
-    try:
+    with contextlib.suppress(Exception):  # best effort in teardown
         stop = page.get_by_role("button", name="Stop gesprek")
         if stop.is_visible():
             stop.click(timeout=2000)
-            expect(page.get_by_role("heading", name="Het gesprek is afgelopen")).to_be_visible(timeout=3000)
-    except Exception:  # noqa: BLE001 - best effort in teardown
-        pass
+            expect(page.get_by_role("heading", name="Het gesprek is afgelopen")).to_be_visible(
+                timeout=3000)
 
 
 # ---------------------------------------------------------------- scenario helpers

@@ -87,11 +87,24 @@ def test_a_volunteer_redacts_a_selected_part_by_hand(
     bubble = desktop.get_by_role("log").locator(".msg__text", has_text="Joris")
     # Select "Joris" as a volunteer would with the mouse.
     bubble.evaluate("""(el) => {
-        const node = [...el.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.data.includes('Joris'));
-        const at = node.data.indexOf('Joris');
+        // Text nodes as shown (hints may have split the text; screen-reader notes do not count).
+        const nodes = [];
+        const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+            if (!n.parentElement.closest('.visually-hidden')) nodes.push(n);
+        }
+        const full = nodes.map((n) => n.data).join('');
+        const start = full.indexOf('Joris');
+        const end = start + 'Joris'.length;
+        const at = (offset) => {
+            for (const n of nodes) {
+                if (offset <= n.data.length) return [n, offset];
+                offset -= n.data.length;
+            }
+        };
         const range = document.createRange();
-        range.setStart(node, at);
-        range.setEnd(node, at + 5);
+        range.setStart(...at(start));
+        range.setEnd(...at(end));
         getSelection().removeAllRanges();
         getSelection().addRange(range);
         el.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
