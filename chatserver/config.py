@@ -206,8 +206,9 @@ class Settings:
     # Staff roles that must log in with a TOTP code as well as their password.
     require_totp_for: tuple[str, ...] = ()
     # Engine.IO heartbeat: a client that answers no ping for interval + timeout is dropped.
-    ping_interval: float = 15.0
-    ping_timeout: float = 10.0
+    # Whole seconds: Engine.IO tells clients int(interval) * 1000 ms, so 0.5 would become 0.
+    ping_interval: int = 15
+    ping_timeout: int = 10
     # Per address hash (one household, school or phone): simultaneous /chat connections, and
     # events across all of them (a burst, refilled at a steady rate).
     max_connections_per_address: int = 20
@@ -276,8 +277,8 @@ class Settings:
             data_keys=_data_keys(data_dir, env),
             environment=environment,
             require_totp_for=_roles(env, "CHATSERVER_REQUIRE_TOTP_FOR"),
-            ping_interval=_float(env, "CHATSERVER_PING_INTERVAL", 15, 0.1, 300),
-            ping_timeout=_float(env, "CHATSERVER_PING_TIMEOUT", 10, 0.1, 300),
+            ping_interval=_int(env, "CHATSERVER_PING_INTERVAL", 15, 1, 300),
+            ping_timeout=_int(env, "CHATSERVER_PING_TIMEOUT", 10, 1, 300),
             max_connections_per_address=_int(
                 env, "CHATSERVER_MAX_CONNECTIONS_PER_ADDRESS", 20, 1, 100_000
             ),

@@ -1,6 +1,7 @@
 """Namespace `/chat`: anonymous young people.
 
-The address is hashed on connect and never kept; timed-out or blocked chatters are refused."""
+The address is hashed on connect and never kept; timed-out or blocked chatters are refused.
+Per address hash: new connections, simultaneous connections and events are all limited."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ class ChatNamespace(socketio.AsyncNamespace):
         s = service.settings
         # New connections per address hash: a burst of 30, then one every 2 s.
         self.connects = KeyedBuckets(rate=0.5, burst=30)
+        # Events across all connections of one address hash (per connection: ChatService).
+        self.events = KeyedBuckets(rate=s.address_rate_per_second, burst=s.address_rate_burst)
+        self.max_connections = s.max_connections_per_address
+        self._open: dict[str, int] = {}
+        self._address_of: dict[str, str] = {}
         self._key = s.ip_hash_key
         self._proxies = s.trusted_proxies
 
@@ -29,9 +35,30 @@ class ChatNamespace(socketio.AsyncNamespace):
         address_hash = scope_address_hash(environ.get("asgi.scope", {}), self._key, self._proxies)
         if not self.connects.take(address_hash, self.service.clock.monotonic()):
             raise Refused.of("rate_limited")
-        await self.service.chatter_connect(sid, address_hash)
+        if self._open.get(address_hash, 0) >= self.max_connections:
+            raise Refused({"code": "too_many_connections",
+                           "message": "Er zijn al te veel chats open vanaf deze verbinding."})
+        # Counted before the first await, so simultaneous connects cannot all slip through.
+        self._open[address_hash] = self._open.get(address_hash, 0) + 1
+        self._address_of[sid] = address_hash
+        try:
+            await self.service.chatter_connect(sid, address_hash)
+        except BaseException:
+            self._release(sid)
+            raise
+
+    def _release(self, sid: str) -> None:
+        address_hash = self._address_of.pop(sid, None)
+        if address_hash is None:
+            return
+        left = self._open.get(address_hash, 0) - 1
+        if left > 0:
+            self._open[address_hash] = left
+        else:
+            self._open.pop(address_hash, None)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        self._release(sid)
         await self.service.chatter_disconnect(sid)
 
     async def on_start(self, sid: str, data: Any = None) -> dict[str, Any]:
@@ -50,7 +77,13 @@ class ChatNamespace(socketio.AsyncNamespace):
         return await answer("resume", self.service.resume, sid, data)
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
-        handler = getattr(self, f"on_{event}", None)
-        if handler is None and event not in ("connect", "disconnect"):
+        if event in ("connect", "disconnect"):
+            return await super().trigger_event(event, *args)
+        address_hash = self._address_of.get(args[0]) if args else None
+        if address_hash is not None and not self.events.take(
+            address_hash, self.service.clock.monotonic()
+        ):
+            return ChatError("rate_limited").payload()
+        if getattr(self, f"on_{event}", None) is None:
             return ChatError("invalid", f"Onbekend bericht `{event[:40]}`.").payload()
         return await super().trigger_event(event, *args)
