@@ -71,6 +71,7 @@ class ChatterConnection:
     address_hash: str
     bucket: Bucket
     conversation_id: str | None = None
+    starting: bool = False
 
 
 @dataclass
@@ -110,6 +111,7 @@ class ChatService:
         self._pair_wanted = asyncio.Event()
         self._pairer: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._flag_slots = asyncio.Semaphore(2)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -391,7 +393,7 @@ class ChatService:
                 raise
             except LiveUnavailable:
                 log.warning("pairing round skipped: live state unreachable")
-            except Exception:  # noqa: BLE001 - the loop must survive one bad round
+            except Exception:
                 log.exception("pairing round failed")
 
     async def _assign(self, pairing: Pairing) -> None:
@@ -447,8 +449,18 @@ class ChatService:
         data = events.obj(payload)
         age = events.integer(data, "age", 0, 120)
         topic = events.optional_text(data, "topic", 100)
-        if conn.conversation_id and await self.live.conversation(conn.conversation_id):
+        if conn.starting or (
+            conn.conversation_id and await self.live.conversation(conn.conversation_id)
+        ):
             raise ChatError("already_started")
+        conn.starting = True  # two `start`s racing on one socket make one conversation
+        try:
+            return await self._start_chat(conn, sid, age, topic)
+        finally:
+            conn.starting = False
+
+    async def _start_chat(self, conn: ChatterConnection, sid: str, age: int | None,
+                          topic: str | None) -> dict[str, Any]:
         if len(await self.live.queue()) >= self.settings.max_queue:
             raise ChatError("queue_full")
         now = self.clock.now()
@@ -886,6 +898,12 @@ class ChatService:
 
     async def flag(self, sid: str, payload: Any) -> dict[str, Any]:
         conn = self._member(sid)
+        # The redactor works one message at a time anyway; letting only a few flags at once near
+        # the database keeps a burst of flags from queueing ahead of chat messages.
+        async with self._flag_slots:
+            return await self._flag(conn, payload)
+
+    async def _flag(self, conn: StaffConnection, payload: Any) -> dict[str, Any]:
         row, message = await self._flaggable(conn, events.obj(payload))
         text, entities = await self.redactor.redact(message.text)
         changed = text != message.text
@@ -904,10 +922,14 @@ class ChatService:
 
     async def redact_span(self, sid: str, payload: Any) -> dict[str, Any]:
         conn = self._member(sid)
+        async with self._flag_slots:
+            return await self._redact_span(conn, payload)
+
+    async def _redact_span(self, conn: StaffConnection, payload: Any) -> dict[str, Any]:
         data = events.obj(payload)
         row, message = await self._flaggable(conn, data)
         span = events.span(data, len(message.text))
-        text = self.redactor.redact_span(message.text, span.start, span.end, span.type)
+        text = await self.redactor.redact_span(message.text, span.start, span.end, span.type)
         await self.store.replace_text(message.id, text, redacted=True)
         await self._publish_redaction(row.id, row.volunteer_id, message.id, text)
         await self.audit(conn.member, "redact_span", row.id,
