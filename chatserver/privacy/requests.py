@@ -242,7 +242,8 @@ class SubjectRequests:
                 "ended_at": _iso(conv.ended_at),
                 "end_reason": conv.end_reason,
                 "your_age": conv.chatter_age,
-                "your_topic": conv.chatter_topic,
+                "your_topic": (self.store.sealer.open(conv.chatter_topic, conv.id)
+                               if conv.chatter_topic else None),
                 "registered_age": conv.age,
                 "registered_topic": conv.topic,
                 "earlier_contacts": conv.contact_count,

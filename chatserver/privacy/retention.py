@@ -76,7 +76,8 @@ def _seconds(start: datetime | None, end: datetime | None) -> int | None:
 
 def plan_research_record(conv: Any, message_count: int) -> ResearchRecord:
     """The research record of a conversation row (the volunteer's registration before the
-    chatter's own answer for age and topic)."""
+    chatter's own answer for age). The topic is the registered one, from the helpline's fixed
+    list: the chatter's own topic is free text they typed, which may identify them."""
     created = utc(conv.created_at)
     assert created is not None
     paired, ended = utc(conv.paired_at), utc(conv.ended_at)
@@ -85,7 +86,7 @@ def plan_research_record(conv: Any, message_count: int) -> ResearchRecord:
         day=started_local.date(),
         hour=started_local.hour,
         age=conv.age if conv.age is not None else conv.chatter_age,
-        topic=conv.topic or conv.chatter_topic,
+        topic=conv.topic,
         waiting_seconds=_seconds(created, paired),
         duration_seconds=_seconds(paired, ended),
         message_count=message_count,

@@ -142,7 +142,7 @@ def live_contact(row: Any) -> Contact:
         left_queue=paired is None and row.status == "ended", ended=row.status == "ended",
         duration_seconds=_seconds(paired, ended), message_count=int(row.message_count),
         age=row.age if row.age is not None else row.chatter_age,
-        topic=row.topic or row.chatter_topic,
+        topic=row.topic,  # the registered topic; the chatter's own is sealed free text
     )
 
 

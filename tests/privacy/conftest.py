@@ -73,7 +73,9 @@ async def make_conversation(
         "paired_at": started + timedelta(minutes=2) if paired else None,
         "ended_at": started + timedelta(minutes=22 if paired else 5),
         "end_reason": "volunteer" if paired else "chatter",
-        "volunteer_id": volunteer_id, "chatter_age": age, "chatter_topic": topic,
+        "volunteer_id": volunteer_id, "chatter_age": age, "topic": topic,
+        # the chatter's own topic is free text and sealed, as the server stores it
+        "chatter_topic": store.sealer.seal("iets over school", cid),
         "reference_hash": references.reference_hash(settings.secret_key, reference),
     }
     await store.start_conversation(values)
