@@ -420,12 +420,19 @@ class ChatService:
         s = self.settings
         return Bucket(s.rate_per_second, s.rate_burst, s.rate_burst, self.clock.monotonic())
 
-    async def chatter_connect(self, sid: str, address_hash: str) -> None:
+    async def _sanction_refusal(self, address_hash: str) -> dict[str, str] | None:
+        """The refusal for a timed-out or blocked address, checked against the clock now."""
         sanction = await self.store.active_sanction(address_hash, self.clock.now())
-        if sanction is not None:
-            until = utc(sanction.until)
-            assert until is not None
-            raise Refused(refusal(sanction.kind, until))
+        if sanction is None:
+            return None
+        until = utc(sanction.until)
+        assert until is not None
+        return refusal(sanction.kind, until)
+
+    async def chatter_connect(self, sid: str, address_hash: str) -> None:
+        refused = await self._sanction_refusal(address_hash)
+        if refused is not None:
+            raise Refused(refused)
         self.chatters[sid] = ChatterConnection(address_hash, self._bucket())
 
     def _chatter(self, sid: str) -> ChatterConnection:
@@ -461,6 +468,10 @@ class ChatService:
 
     async def _start_chat(self, conn: ChatterConnection, sid: str, age: int | None,
                           topic: str | None) -> dict[str, Any]:
+        # A socket that stayed open through a time-out or block may not start a new chat either.
+        refused = await self._sanction_refusal(conn.address_hash)
+        if refused is not None:
+            raise ChatError(refused["code"], refused["message"], until=refused["until"])
         if len(await self.live.queue()) >= self.settings.max_queue:
             raise ChatError("queue_full")
         now = self.clock.now()

@@ -64,7 +64,9 @@ class SecurityHeaders:
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"no-referrer"),
                     (b"cross-origin-opener-policy", b"same-origin"),
-                    (b"cross-origin-resource-policy", b"same-origin"),
+                    # embed.js is loaded by the helpline's own sites with a <script> tag
+                    (b"cross-origin-resource-policy",
+                     b"cross-origin" if path == "/static/embed.js" else b"same-origin"),
                     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
                 ]
                 if not framable:

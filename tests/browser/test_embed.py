@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import NEUTRAL_SITE, Server, _free_port, shot
 
@@ -53,10 +53,6 @@ def host_site(server: Server) -> Iterator[str]:
     httpd.server_close()
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "the server sends `Cross-Origin-Resource-Policy: same-origin` with /static/embed.js, so "
-    "another site cannot load it (net::ERR_BLOCKED_BY_RESPONSE.NotSameOrigin); embed.js needs "
-    "`cross-origin`"))
 def test_another_site_may_load_the_embed_script(phone: Page, host_site: str) -> None:
     phone.goto(host_site + "/")
     expect(phone.get_by_role("button", name="Chat met ons")).to_be_visible(timeout=3000)
@@ -65,14 +61,6 @@ def test_another_site_may_load_the_embed_script(phone: Page, host_site: str) -> 
 def test_one_script_tag_adds_a_launcher_that_opens_the_chat(
     phone: Page, host_site: str, server: Server
 ) -> None:
-    # Until the server lets other sites load embed.js (see the test above), drop that header here.
-    def without_corp(route: Route) -> None:
-        response = route.fetch()
-        headers = {k: v for k, v in response.headers.items()
-                   if k.lower() != "cross-origin-resource-policy"}
-        route.fulfill(response=response, headers=headers)
-
-    phone.route(server.url + "/static/embed.js", without_corp)
     phone.goto(host_site + "/")
     launcher = phone.get_by_role("button", name="Chat met ons")
     expect(launcher).to_be_visible()

@@ -145,3 +145,14 @@ async def test_blocks_survive_a_restart_and_expire(proxied: Settings, clock: Fro
         clock.advance(days=7, seconds=1)
         chatter = await srv.chatter(headers=ALICE)
         assert (await chatter.call("start", {}))["ok"]
+
+
+async def test_an_open_socket_cannot_start_again_after_a_timeout(srv: Server) -> None:
+    vera = await srv.staff("vera")
+    await vera.call("available", {})
+    alice, cid = await chat_with(srv, vera, ALICE)
+    ack = await vera.call("timeout", {"conversation_id": cid})
+    await alice.expect("ended")
+    again = await alice.call("start", {})
+    assert again["ok"] is False and again["error"]["code"] == "timeout"
+    assert again["error"]["until"] == ack["until"]
