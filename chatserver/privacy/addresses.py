@@ -31,7 +31,8 @@ def hash_address(key: bytes, address: str) -> str:
     return hmac.new(key, normalise(address).encode(), hashlib.sha256).hexdigest()
 
 
-def _trusted(address: str, proxies: Iterable[Network]) -> bool:
+def is_trusted(address: str, proxies: Iterable[Network]) -> bool:
+    """Whether `address` is one of the configured trusted proxies."""
     try:
         ip = ipaddress.ip_address(address.strip())
     except ValueError:
@@ -44,11 +45,11 @@ def _trusted(address: str, proxies: Iterable[Network]) -> bool:
 def client_address(peer: str | None, forwarded_for: str | None, proxies: tuple[Network, ...]) -> str:
     """The socket peer, or the right-most untrusted hop of X-Forwarded-For behind a trusted proxy."""
     address = peer or "unknown"
-    if not proxies or not _trusted(address, proxies) or not forwarded_for:
+    if not proxies or not is_trusted(address, proxies) or not forwarded_for:
         return address
     hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
     for hop in reversed(hops):
-        if not _trusted(hop, proxies):
+        if not is_trusted(hop, proxies):
             return hop
         address = hop
     return address

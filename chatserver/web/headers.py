@@ -12,7 +12,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chatserver.config import Network
-from chatserver.privacy.addresses import _trusted
+from chatserver.privacy.addresses import is_trusted
 
 
 def is_https(scope: Mapping[str, Any], proxies: tuple[Network, ...]) -> bool:
@@ -20,7 +20,7 @@ def is_https(scope: Mapping[str, Any], proxies: tuple[Network, ...]) -> bool:
     if scope.get("scheme") in ("https", "wss"):
         return True
     client = scope.get("client")
-    if not proxies or not client or not _trusted(client[0], proxies):
+    if not proxies or not client or not is_trusted(client[0], proxies):
         return False
     for name, value in scope.get("headers") or ():
         if name.lower() == b"x-forwarded-proto":
