@@ -29,9 +29,9 @@ from chatserver.store import Store
 from chatserver.store.sealing import Sealer
 from chatserver.web import api as api_module
 from chatserver.web import pages
+from chatserver.web.headers import BodyLimit, SecurityHeaders
 from chatserver.web.moderation import routes as moderation_routes
 from chatserver.web.privacy import routes as privacy_routes
-from chatserver.web.headers import BodyLimit, SecurityHeaders
 
 log = logging.getLogger(__name__)
 

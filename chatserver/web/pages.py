@@ -23,7 +23,7 @@ class _Static(StaticFiles):
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         first = path.replace("\\", "/").lstrip("/").split("/", 1)[0]
-        if first == "node_modules" or first.startswith("package") or first.startswith("."):
+        if first == "node_modules" or first.startswith(("package", ".")):
             return error("not_found", "Deze pagina bestaat niet.")
         return await super().get_response(path, scope)
 
