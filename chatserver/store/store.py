@@ -27,14 +27,15 @@ from chatserver.store.models import (
     conversations,
     messages,
     metadata,
+    research_contact_hours,
+    research_conversations,
+    research_messages,
     sanctions,
     staff_sessions,
     staff_users,
+    subject_requests,
 )
 from chatserver.store.sealing import Sealer
-from chatserver.store.models import (  # noqa: I001 - the privacy tables, kept apart
-    research_contact_hours, research_conversations, research_messages, subject_requests,
-)
 
 log = logging.getLogger(__name__)
 
@@ -714,7 +715,7 @@ class Store:
                 )
             ).all()
 
-    async def conversation_statistics(self, since: datetime, until: datetime) -> Sequence[Row[Any]]:
+    async def conversation_statistics(self, since: datetime, until: datetime) -> Sequence[Any]:
         """Conversations started in [since, until) with their message counts (no text)."""
         counts = (
             select(messages.c.conversation_id, func.count().label("message_count"))
@@ -825,7 +826,7 @@ class Store:
 
     async def sessions_in_window(
         self, since: datetime, until: datetime | None = None, username: str | None = None
-    ) -> Sequence[Row[Any]]:
+    ) -> Sequence[Any]:
         """Staff sessions alive during a window (who was logged in when)."""
         q = (
             select(staff_users.c.username, staff_sessions.c.created_at,
