@@ -132,8 +132,10 @@ def server(server_env: dict[str, str]) -> Iterator[Server]:
                 print(srv.log.read_text(errors="replace"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Module, not session: the sync API keeps an event loop marked running while it is open,
+    # which would break the asyncio tests that pytest runs after the browser tests.
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
