@@ -31,7 +31,7 @@ staff_users = Table(
     Column("display_name", String(100), nullable=False),
     Column("role", String(16), nullable=False),
     Column("password_hash", String(255), nullable=False),
-    Column("totp_secret", String(64)),
+    Column("totp_secret", String(255)),  # sealed: about 100 characters
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("disabled_at", DateTime(timezone=True)),
 )
