@@ -72,8 +72,22 @@ class Refused(Exception):
 class WireClient:
     """One Socket.IO client over one raw websocket, in one namespace."""
 
-    __slots__ = ("ws", "nsp", "emit_prefix", "ack_prefix", "acks", "next_ack", "handler",
-                 "reader", "closed", "convs", "conv", "room", "paired", "name")
+    __slots__ = (
+        "ack_prefix",
+        "acks",
+        "closed",
+        "conv",
+        "convs",
+        "emit_prefix",
+        "handler",
+        "name",
+        "next_ack",
+        "nsp",
+        "paired",
+        "reader",
+        "room",
+        "ws",
+    )
 
     def __init__(self, nsp: str, handler: Any) -> None:
         self.ws: Any = None
@@ -142,7 +156,7 @@ class WireClient:
                     pending = self.acks.pop(ack_id, None)
                     if pending is not None:
                         self.handler.ack(self, pending, data[0] if data else None)
-        except Exception:  # noqa: BLE001 - a dropped socket is counted, not raised
+        except Exception:  # noqa: BLE001, S110 - a dropped socket is counted, not raised
             pass
         finally:
             self.closed = True
