@@ -176,7 +176,7 @@ class WireClient:
         if self.ws is not None:
             try:
                 await asyncio.wait_for(self.ws.close(), 2)
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001, S110 - closing anyway
                 pass
         if self.reader is not None:
             self.reader.cancel()
