@@ -18,6 +18,10 @@ log = logging.getLogger(__name__)
 
 Entity = dict[str, Any]
 
+# Hints are a convenience: beyond this many waiting for the worker, or while a flag waits, a
+# message simply gets none, so that flags never queue behind a backlog of hints.
+MAX_HINTS_IN_FLIGHT = 4
+
 # -- in the worker process ---------------------------------------------------------------------
 
 _redactor: Any = None
@@ -62,6 +66,8 @@ class RedactionWorker:
         self._loading: asyncio.Task[None] | None = None
         self._ready = False
         self.error: str | None = None
+        self._hints_in_flight = 0
+        self._flags_waiting = 0
 
     @property
     def status(self) -> str:
@@ -106,16 +112,18 @@ class RedactionWorker:
         return self._pool
 
     async def _run(self, fn: Any, *args: Any) -> Any:
-        pool = await self._wait()
-        loop = asyncio.get_running_loop()
+        self._flags_waiting += 1
         try:
-            return await loop.run_in_executor(pool, fn, *args)
+            pool = await self._wait()
+            return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
         except BrokenProcessPool as exc:
             # The worker died (e.g. out of memory): start a new one for the next call.
             log.error("redactor process died; restarting it")
             self._loading = None
             self.start()
             raise ChatError("redactor_unavailable") from exc
+        finally:
+            self._flags_waiting -= 1
 
     async def redact(self, text: str) -> tuple[str, list[Entity]]:
         """The redacted text and the entities found (offsets into the original text)."""
@@ -127,12 +135,17 @@ class RedactionWorker:
         return result
 
     async def hints(self, text: str) -> list[Entity] | None:
-        """Spans the pipeline suspects, or None while it is not ready (hints never wait)."""
-        if not self._ready or self._pool is None:
+        """Spans the pipeline suspects, or None while it is not ready or busy (hints never wait)."""
+        if (not self._ready or self._pool is None or self._flags_waiting
+                or self._hints_in_flight >= MAX_HINTS_IN_FLIGHT):
             return None
-        result: list[Entity] = await asyncio.get_running_loop().run_in_executor(
-            self._pool, _analyze, text
-        )
+        self._hints_in_flight += 1
+        try:
+            result: list[Entity] = await asyncio.get_running_loop().run_in_executor(
+                self._pool, _analyze, text
+            )
+        finally:
+            self._hints_in_flight -= 1
         return result
 
     async def close(self) -> None:
