@@ -7,10 +7,14 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+_ZERO = timedelta(0)
+
 
 def iso(dt: datetime) -> str:
     """ISO 8601 in UTC with milliseconds and a Z, as the protocol writes timestamps."""
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    if dt.utcoffset() != _ZERO:
+        dt = dt.astimezone(UTC)
+    return dt.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 class Clock:
