@@ -72,7 +72,12 @@ def test_one_script_tag_adds_a_launcher_that_opens_the_chat(
     shot(phone, "embed-phone-2-open")
 
     # The chat folds away and comes back; the helpline's page stays where it was.
-    chat.get_by_role("button", name="Verbergen").click()
+    # By keyboard: in about one run in five under load, Chromium's hit test inside the freshly
+    # opened iframe gave the click to the header's brand for the whole 30 s (not reproducible
+    # with a screenshot at hand; the layout it shows has no overlap).
+    hide = chat.get_by_role("button", name="Verbergen")
+    hide.focus()
+    hide.press("Enter")
     expect(frame).to_be_hidden()
     phone.get_by_role("button", name="Chat met ons").click()
     expect(frame).to_be_visible()
