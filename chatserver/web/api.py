@@ -54,14 +54,20 @@ class Api:
             Route("/api/conversations/{id}/transcript", self.transcript, methods=["GET"]),
         ]
 
-    async def member(self, request: Request) -> StaffMember:
-        """The staff member behind a request; ChatError `unauthorized` or `csrf` otherwise."""
+    async def member(self, request: Request, *, logout: bool = False) -> StaffMember:
+        """The staff member behind a request; ChatError `unauthorized` or `csrf` otherwise.
+
+        With the cookie, a change must come from this site. Logout alone may also come with no
+        Origin or Referer at all (a non-browser client; browsers send Origin with every POST,
+        and the SameSite=Strict cookie never travels cross-site): the worst a forged logout can
+        do is end a session, and a foreign Origin is still refused."""
         auth = request.headers.get("authorization", "")
         if auth.lower().startswith("bearer "):
             return await self.sessions.check(auth[7:].strip(), self.service.clock.now())
         token = request.cookies.get(COOKIE)
-        if token and request.method not in SAFE and not _same_origin(
-            request, self.settings.allowed_origins
+        no_origin = not (request.headers.get("origin") or request.headers.get("referer"))
+        if token and request.method not in SAFE and not (logout and no_origin) and not (
+            _same_origin(request, self.settings.allowed_origins)
         ):
             raise ChatError("csrf", "Dit verzoek komt niet van deze site.")
         return await self.sessions.check(token, self.service.clock.now())
@@ -129,7 +135,7 @@ class Api:
 
     async def logout(self, request: Request) -> Response:
         try:
-            member = await self.member(request)
+            member = await self.member(request, logout=True)
         except ChatError as err:
             return from_chat_error(err)
         await self.sessions.logout(member, self.service.clock.now())

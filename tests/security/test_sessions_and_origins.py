@@ -250,11 +250,14 @@ async def test_cookie_state_changes_need_an_allowed_origin(tmp_path: Path) -> No
             assert "set-cookie" not in r.headers
             r = await login(http, "vera")
             token = r.json()["token"]
-            # ... nor use the cookie to change state: no origin, a foreign one, or "null".
-            for headers in ({}, {"Origin": EVIL}, {"Origin": "null"},
+            # ... nor use the cookie to change state: a foreign origin, or "null" ...
+            for headers in ({"Origin": EVIL}, {"Origin": "null"},
                             {"Referer": EVIL + "/pagina"}):
                 r = await http.post("/api/auth/logout", headers=headers)
                 assert r.status_code == 403 and r.json()["error"]["code"] == "csrf", headers
+            # ... or no origin at all, except for logout (a forged logout only ends a session)
+            r = await http.post("/api/moderation/blocks", json={"conversation_id": "x"})
+            assert r.status_code == 403 and r.json()["error"]["code"] == "csrf"
             assert await me(srv, token) == 200  # the session survived every attempt
             # A bearer token is no ambient credential: no origin needed.
             r = await http.get("/api/me", headers={"Origin": EVIL})

@@ -137,3 +137,18 @@ async def test_every_unknown_path_and_method_is_json(server: Server) -> None:
         r = await http.post("/api/auth/login", content=b"x" * 200_000,
                             headers={"content-type": "application/json"})
         assert r.status_code == 413
+
+
+async def test_logout_with_the_cookie_alone_revokes_it(server: Server) -> None:
+    await server.add_user("vera")
+    async with server.http() as http:
+        r = await http.post("/api/auth/login", json={"username": "vera",
+                                                     "password": "wachtwoord-123"})
+        token = r.json()["token"]
+        assert (await http.get("/api/me")).status_code == 200  # the cookie works
+        assert (await http.post("/api/auth/logout")).status_code == 200
+        http.cookies.set("chatserver_session", token)
+        assert (await http.get("/api/me")).status_code == 401
+    async with server.http() as http:
+        r = await http.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401
