@@ -44,5 +44,12 @@ class KeyedBuckets:
             self._buckets.move_to_end(key)
         return bucket.take(now, cost)
 
+    def allows(self, key: str, now: float, cost: float = 1.0) -> bool:
+        """Whether `take` would succeed now, without taking anything."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return cost <= self.burst
+        return min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate) >= cost
+
     def forget(self, key: str) -> None:
         self._buckets.pop(key, None)

@@ -183,12 +183,25 @@ async def test_login_is_rate_limited_per_account_and_per_address(
             assert codes == ["invalid_credentials"] * 10 + ["rate_limited"]
             r = await login(http, "vera")  # even the right password waits now
             assert r.status_code == 429 and "Wacht" in r.json()["error"]["message"]
-            # Per address: other account names from the same address run out too.
+            # Per address: failures under other account names from the same address run out
+            # too (20 failures in all; the refused attempts above did not count).
             statuses = [(await http.post("/api/auth/login", json={
-                "username": f"gok{i}", "password": "fout"})).status_code for i in range(10)]
-            assert statuses[-1] == 429
+                "username": f"gok{i}", "password": "fout"})).status_code for i in range(11)]
+            assert statuses[:10] == [401] * 10 and statuses[-1] == 429
             clock.advance(minutes=2)  # the buckets refill
             assert (await login(http, "vera")).status_code == 200
+
+
+async def test_successful_logins_do_not_use_up_the_address(
+    settings: Settings, clock: FrozenClock,
+) -> None:
+    # A shift of volunteers logging in from one office address is not an attack.
+    async with running(settings, clock) as srv:
+        for i in range(30):
+            await srv.add_user(f"vrijwilliger{i}")
+        async with srv.http() as http:
+            statuses = [(await login(http, f"vrijwilliger{i}")).status_code for i in range(30)]
+        assert statuses == [200] * 30
 
 
 # -- origins -----------------------------------------------------------------------------------
