@@ -209,11 +209,15 @@ class Settings:
     # Whole seconds: Engine.IO tells clients int(interval) * 1000 ms, so 0.5 would become 0.
     ping_interval: int = 15
     ping_timeout: int = 10
-    # Per address hash (one household, school or phone): simultaneous /chat connections, and
-    # events across all of them (a burst, refilled at a steady rate).
-    max_connections_per_address: int = 20
-    address_rate_per_second: float = 20.0
-    address_rate_burst: int = 100
+    # Per address hash: simultaneous /chat connections, new connections, and events across all
+    # of them (a burst, refilled at a steady rate). Generous on purpose: one IPv4 address can be a
+    # whole school, or thousands of phones behind a mobile carrier's NAT; floods from one
+    # connection are held by the per-connection limits above.
+    max_connections_per_address: int = 500
+    address_connects_per_second: float = 5.0
+    address_connects_burst: int = 300
+    address_rate_per_second: float = 200.0
+    address_rate_burst: int = 1000
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -280,12 +284,18 @@ class Settings:
             ping_interval=_int(env, "CHATSERVER_PING_INTERVAL", 15, 1, 300),
             ping_timeout=_int(env, "CHATSERVER_PING_TIMEOUT", 10, 1, 300),
             max_connections_per_address=_int(
-                env, "CHATSERVER_MAX_CONNECTIONS_PER_ADDRESS", 20, 1, 100_000
+                env, "CHATSERVER_MAX_CONNECTIONS_PER_ADDRESS", 500, 1, 100_000
+            ),
+            address_connects_per_second=_float(
+                env, "CHATSERVER_ADDRESS_CONNECTS_PER_SECOND", 5.0, 0.01, 100_000
+            ),
+            address_connects_burst=_int(
+                env, "CHATSERVER_ADDRESS_CONNECTS_BURST", 300, 1, 1_000_000
             ),
             address_rate_per_second=_float(
-                env, "CHATSERVER_ADDRESS_RATE_PER_SECOND", 20.0, 0.1, 100_000
+                env, "CHATSERVER_ADDRESS_RATE_PER_SECOND", 200.0, 0.1, 100_000
             ),
-            address_rate_burst=_int(env, "CHATSERVER_ADDRESS_RATE_BURST", 100, 1, 1_000_000),
+            address_rate_burst=_int(env, "CHATSERVER_ADDRESS_RATE_BURST", 1000, 1, 1_000_000),
         )
 
     def with_(self, **changes: Any) -> Settings:

@@ -21,8 +21,9 @@ class ChatNamespace(socketio.AsyncNamespace):
         super().__init__(CHAT)
         self.service = service
         s = service.settings
-        # New connections per address hash: a burst of 30, then one every 2 s.
-        self.connects = KeyedBuckets(rate=0.5, burst=30)
+        # New connections per address hash.
+        self.connects = KeyedBuckets(rate=s.address_connects_per_second,
+                                     burst=s.address_connects_burst)
         # Events across all connections of one address hash (per connection: ChatService).
         self.events = KeyedBuckets(rate=s.address_rate_per_second, burst=s.address_rate_burst)
         self.max_connections = s.max_connections_per_address

@@ -121,3 +121,27 @@ async def test_a_silent_client_is_dropped_by_the_heartbeat(tmp_path: Path) -> No
         assert not srv.components.service.chatters
         async with srv.http() as http:
             assert (await http.get("/healthz")).status_code == 200
+
+
+async def test_new_connections_per_address_are_limited(tmp_path: Path, clock: FrozenClock) -> None:
+    settings = make_settings(tmp_path, CHATSERVER_ADDRESS_CONNECTS_BURST="3")
+    async with running(settings, clock) as srv:
+        for _ in range(3):
+            await (await chatter_from(srv, "203.0.113.6")).close()
+        extra = Peer(srv.url, "/chat")
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await extra.connect(headers={"X-Forwarded-For": "203.0.113.6"})
+        assert extra.connect_error["code"] == "rate_limited"
+        clock.advance(seconds=1)  # 5 new connections a second refill
+        await chatter_from(srv, "203.0.113.6")
+
+
+async def test_a_school_behind_one_address_can_all_chat_at_once(tmp_path: Path) -> None:
+    # One IPv4 address may be a whole school or a mobile carrier's NAT: the defaults let a
+    # hundred young people from one address start at the same time.
+    settings = make_settings(tmp_path)
+    async with running(settings) as srv:
+        chatters = await asyncio.gather(*[chatter_from(srv, "192.0.2.77") for _ in range(100)])
+        acks = await asyncio.gather(*[c.call("start", {}) for c in chatters])
+        assert all(a["ok"] for a in acks)
+        assert sorted(a["position"] for a in acks) == list(range(1, 101))
