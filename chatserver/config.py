@@ -179,7 +179,7 @@ class Settings:
     max_http_buffer_size: int = 64 * 1024
     # Per connection: a burst of `rate_burst` events, refilled at `rate_per_second`.
     rate_per_second: float = 10.0
-    rate_burst: int = 40
+    rate_burst: int = 60
     max_queue: int = 500
     volunteer_grace_seconds: float = 10.0
     chatter_grace_seconds: float = 120.0
@@ -254,7 +254,7 @@ class Settings:
                 env, "CHATSERVER_MAX_HTTP_BUFFER_SIZE", 64 * 1024, 1024, 16 * 1024 * 1024
             ),
             rate_per_second=_float(env, "CHATSERVER_RATE_PER_SECOND", 10.0, 0.1, 10_000),
-            rate_burst=_int(env, "CHATSERVER_RATE_BURST", 40, 1, 100_000),
+            rate_burst=_int(env, "CHATSERVER_RATE_BURST", 60, 1, 100_000),
             max_queue=_int(env, "CHATSERVER_MAX_QUEUE", 500, 1, 1_000_000),
             volunteer_grace_seconds=_float(env, "CHATSERVER_VOLUNTEER_GRACE_SECONDS", 10, 0, 3600),
             chatter_grace_seconds=_float(env, "CHATSERVER_CHATTER_GRACE_SECONDS", 120, 0, 86400),
