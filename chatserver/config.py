@@ -181,7 +181,7 @@ class Settings:
     rate_per_second: float = 10.0
     rate_burst: int = 60
     max_queue: int = 500
-    volunteer_grace_seconds: float = 10.0
+    volunteer_grace_seconds: float = 5.0
     chatter_grace_seconds: float = 120.0
     # Several workers: how often each says it is alive; silent for 3 beats means dead.
     worker_heartbeat_seconds: float = 2.0
@@ -256,7 +256,7 @@ class Settings:
             rate_per_second=_float(env, "CHATSERVER_RATE_PER_SECOND", 10.0, 0.1, 10_000),
             rate_burst=_int(env, "CHATSERVER_RATE_BURST", 60, 1, 100_000),
             max_queue=_int(env, "CHATSERVER_MAX_QUEUE", 500, 1, 1_000_000),
-            volunteer_grace_seconds=_float(env, "CHATSERVER_VOLUNTEER_GRACE_SECONDS", 10, 0, 3600),
+            volunteer_grace_seconds=_float(env, "CHATSERVER_VOLUNTEER_GRACE_SECONDS", 5, 0, 3600),
             chatter_grace_seconds=_float(env, "CHATSERVER_CHATTER_GRACE_SECONDS", 120, 0, 86400),
             worker_heartbeat_seconds=_float(
                 env, "CHATSERVER_WORKER_HEARTBEAT_SECONDS", 2.0, 0.1, 60
