@@ -52,7 +52,7 @@ def build_sio(settings: Settings) -> socketio.AsyncServer:
     manager = None
     if settings.redis_url:
         manager = socketio.AsyncRedisManager(settings.redis_url)
-    return socketio.AsyncServer(
+    sio = socketio.AsyncServer(
         async_mode="asgi",
         client_manager=manager,
         # None: same origin only (Host must match Origin); browsers elsewhere are refused.
@@ -64,6 +64,11 @@ def build_sio(settings: Settings) -> socketio.AsyncServer:
         engineio_logger=False,
         http_compression=False,
     )
+    # Engine.IO hands each packet to Socket.IO inline; Socket.IO still runs every event handler
+    # in a task of its own. With both spawning, each inbound packet (every delivery
+    # acknowledgement too) cost two tasks.
+    sio.eio.async_handlers = False
+    return sio
 
 
 def build_live(settings: Settings) -> LiveState:
