@@ -8,10 +8,10 @@ import base64
 import ipaddress
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from chatserver.errors import ConfigError
 
@@ -33,32 +33,29 @@ DEFAULT_TOPICS = (
 )
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+N = TypeVar("N", int, float)
+
+
+def _number(env: Mapping[str, str], name: str, default: N, lo: N, hi: N,
+            parse: Callable[[str], N], what: str) -> N:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = parse(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be {what}, not {raw!r}") from exc
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name} must be between {lo} and {hi}, not {value}")
+    return value
 
 
 def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
-    if not lo <= value <= hi:
-        raise ConfigError(f"{name} must be between {lo} and {hi}, not {value}")
-    return value
+    return _number(env, name, default, lo, hi, int, "a whole number")
 
 
 def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a number, not {raw!r}") from exc
-    if not lo <= value <= hi:
-        raise ConfigError(f"{name} must be between {lo} and {hi}, not {value}")
-    return value
+    return _number(env, name, default, lo, hi, float, "a number")
 
 
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
