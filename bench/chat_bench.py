@@ -1076,6 +1076,17 @@ def main(argv: list[str] | None = None) -> int:
     SPY_DIR = args.py_spy
     rows: list[Row] = []
     gens = Generators(args.generators, gen_cpus)
+
+    def run_load(srv: Any, mode: str) -> None:
+        """The same load against either server: the saturation steps or one measured window."""
+        if args.saturate:
+            saturate(gens, srv, mode, conversations, rates, args.step, rows)
+        else:
+            row, _ = measure(gens, srv, mode, conversations, args.interval, args.duration)
+            rows.append(row)
+            print_table([row])
+        gens.all({"op": "close"}, 60)
+
     try:
         if not args.relay_only:
             capacity = args.capacity
@@ -1092,18 +1103,11 @@ def main(argv: list[str] | None = None) -> int:
                             "CHATSERVER_ADDRESS_RATE_BURST": "10000"})
             print(f"chat server: {conversations} conversations, {nvol} volunteers; env "
                   + " ".join(f"{k}={v}" for k, v in env.items()), flush=True)
-            srv = start_chatserver(server_cpu, env, [f"vol{i:04d}" for i in range(nvol)])
+            volunteers = [f"vol{i:04d}" for i in range(nvol)]
+            srv = start_chatserver(server_cpu, env, volunteers)
             try:
-                setup_chatserver(gens, srv, conversations, capacity,
-                                 [f"vol{i:04d}" for i in range(nvol)], args.py_spy)
-                if args.saturate:
-                    saturate(gens, srv, "chatserver", conversations, rates, args.step, rows)
-                else:
-                    row, _ = measure(gens, srv, "chatserver", conversations, args.interval,
-                                     args.duration)
-                    rows.append(row)
-                    print_table([row])
-                gens.all({"op": "close"}, 60)
+                setup_chatserver(gens, srv, conversations, capacity, volunteers, args.py_spy)
+                run_load(srv, "chatserver")
             finally:
                 srv.stop()
         if not args.server_only:
@@ -1111,14 +1115,7 @@ def main(argv: list[str] | None = None) -> int:
             srv = start_relay(server_cpu)
             try:
                 setup_relay(gens, srv, conversations)
-                if args.saturate:
-                    saturate(gens, srv, "bare relay", conversations, rates, args.step, rows)
-                else:
-                    row, _ = measure(gens, srv, "bare relay", conversations, args.interval,
-                                     args.duration)
-                    rows.append(row)
-                    print_table([row])
-                gens.all({"op": "close"}, 60)
+                run_load(srv, "bare relay")
             finally:
                 srv.stop()
     finally:
