@@ -66,6 +66,14 @@ def refusal(kind: str, until: datetime) -> dict[str, str]:
     return {"code": "timeout", "until": iso(until), "message": message}
 
 
+def staff_rooms(conversation_id: str, volunteer_id: str | None) -> list[str]:
+    """Who on /staff sees a conversation: its monitoring supervisors and its volunteer."""
+    rooms = [f"monitor:{conversation_id}"]
+    if volunteer_id:
+        rooms.append(f"user:{volunteer_id}")
+    return rooms
+
+
 @dataclass
 class ChatterConnection:
     address_hash: str
@@ -275,10 +283,7 @@ class ChatService:
 
     @staticmethod
     def _staff_rooms(conv: LiveConversation) -> list[str]:
-        rooms = [f"monitor:{conv.id}"]
-        if conv.volunteer_id:
-            rooms.append(f"user:{conv.volunteer_id}")
-        return rooms
+        return staff_rooms(conv.id, conv.volunteer_id)
 
     async def _to_chatter(self, conversation_id: str, event: str, data: dict[str, Any]) -> None:
         await self.sio.emit(event, data, room=f"chatter:{conversation_id}", namespace=CHAT)
@@ -904,7 +909,7 @@ class ChatService:
                                  text: str) -> None:
         payload = {"conversation_id": cid, "message_id": mid, "text": text}
         await self._to_chatter(cid, "redacted", payload)
-        rooms = [f"monitor:{cid}"] + ([f"user:{volunteer_id}"] if volunteer_id else [])
+        rooms = staff_rooms(cid, volunteer_id)
         await self.sio.emit("redacted", payload, room=rooms, namespace=STAFF)
 
     async def flag(self, sid: str, payload: Any) -> dict[str, Any]:
