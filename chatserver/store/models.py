@@ -83,8 +83,9 @@ messages = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("redacted", Boolean, nullable=False, default=False),
     Column("checked", Boolean, nullable=False, default=False),
+    # Also the index for every read by conversation (transcript, resume, retention): a second
+    # index keyed by conversation would cost each commit a page per message (migration 0003).
     UniqueConstraint("conversation_id", "client_id", name="uq_messages_client_id"),
-    Index("ix_messages_conversation_seq", "conversation_id", "seq"),
 )
 
 # One row per conversation start, kept (by hash only) longer than the conversation itself so

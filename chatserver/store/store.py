@@ -36,11 +36,9 @@ from chatserver.store.models import (
     subject_requests,
 )
 from chatserver.store.sealing import Sealer
-from chatserver.store.sqlite_writer import SqliteMessageWriter
+from chatserver.store.sqlite_writer import BATCH_MAX, SqliteMessageWriter
 
 log = logging.getLogger(__name__)
-
-BATCH_MAX = 256
 
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -84,6 +82,13 @@ def new_id() -> str:
     return secrets.token_hex(12)
 
 
+def new_message_id(at: datetime) -> str:
+    """24 hex digits like `new_id`, but the first 12 are the milliseconds of `at`: the unique
+    index on message ids then grows at its end instead of touching a random page per message
+    (the time is no secret, every message carries it in `ts`)."""
+    return f"{int(at.timestamp() * 1000) & 0xFFFFFFFFFFFF:012x}{secrets.token_hex(6)}"
+
+
 def utc(dt: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything in the server is aware UTC."""
     if dt is None:
@@ -107,8 +112,7 @@ class MessageRow:
 @dataclass
 class _Pending:
     row: dict[str, Any]
-    plain: str
-    future: asyncio.Future[MessageRow]
+    future: asyncio.Future[int | None]
 
 
 class Store:
@@ -136,11 +140,12 @@ class Store:
                 cur.execute("PRAGMA busy_timeout=10000")
                 cur.close()
 
-        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._checkpoint_lock = asyncio.Lock()
         self._checkpoint_requested = 0
         self._checkpoint_done = 0
         self._writer: asyncio.Task[None] | None = None
+        self._started = False
         self._insert = (sqlite.insert if self.is_sqlite else postgresql.insert)(messages)
         self._sqlite_writer: SqliteMessageWriter | None = None
         database = self.engine.url.database
@@ -167,18 +172,21 @@ class Store:
         finally:
             if lock is not None:
                 lock.close()
-        self._writer = asyncio.create_task(self._write_loop(), name="message-writer")
+        if self._sqlite_writer is not None:
+            self._sqlite_writer.start()
+        else:
+            self._writer = asyncio.create_task(self._write_loop(), name="message-writer")
+        self._started = True
 
     async def close(self) -> None:
+        # Queued messages commit before the engine goes away (both writers stop at a marker
+        # placed behind them).
+        if self._sqlite_writer is not None:
+            await self._sqlite_writer.close()
         if self._writer is not None:
-            # Let queued messages commit before the engine goes away.
-            while not self._queue.empty():
-                await asyncio.sleep(0.01)
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
-            if self._sqlite_writer is not None:
-                await asyncio.to_thread(self._sqlite_writer.close)
+            self._queue.put_nowait(None)
+            await self._writer
+        if self._started:
             with contextlib.suppress(Exception):
                 await self.checkpoint()  # leave no overwritten text behind in the WAL
         await self.engine.dispose()
@@ -231,7 +239,7 @@ class Store:
     ) -> MessageRow:
         """Store a message; returns once it is committed. A repeated client_id returns the
         message stored the first time, marked `duplicate`."""
-        mid = new_id()
+        mid = new_message_id(at)
         row = {
             "id": mid,
             "conversation_id": conversation_id,
@@ -243,77 +251,60 @@ class Store:
             "redacted": False,
             "checked": False,
         }
-        fut: asyncio.Future[MessageRow] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Pending(row, plain, fut))
-        return await fut
+        if self._sqlite_writer is not None:
+            seq = await self._sqlite_writer.submit(row)
+        else:
+            fut: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+            self._queue.put_nowait(_Pending(row, fut))
+            seq = await fut
+        if seq is not None:
+            return MessageRow(mid, seq, conversation_id, sender, plain, at)
+        # A retry of a message already stored (same client_id): the first one, as it was.
+        async with self.engine.connect() as conn:
+            prior = (
+                await conn.execute(
+                    select(messages).where(
+                        messages.c.conversation_id == conversation_id,
+                        messages.c.client_id == client_id,
+                    )
+                )
+            ).first()
+        if prior is None:
+            raise RuntimeError("message insert skipped without a conflicting row")
+        return self._message(prior, duplicate=True)
 
     async def _write_loop(self) -> None:
-        while True:
+        """Group commit through SQLAlchemy (PostgreSQL, SQLite in memory): every message
+        waiting when a transaction starts shares it. File-backed SQLite has its own thread
+        (sqlite_writer.py)."""
+        stop = False
+        while not stop:
             first = await self._queue.get()
+            if first is None:
+                break
             batch = [first]
             while len(batch) < BATCH_MAX and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+                item = self._queue.get_nowait()
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
             try:
-                results = await self._write_batch(batch)
-            except asyncio.CancelledError:
-                for p in batch:
-                    if not p.future.done():
-                        p.future.cancel()
-                raise
-            except Exception as exc:
-                log.exception("message batch of %d failed", len(batch))
+                stmt = self._insert.on_conflict_do_nothing().returning(
+                    messages.c.id, messages.c.seq
+                )
+                async with self.engine.begin() as conn:
+                    result = await conn.execute(stmt, [p.row for p in batch])
+                    seqs = {r.id: r.seq for r in result}
+            except Exception as exc:  # noqa: BLE001 - handed to every waiting caller
+                log.error("message batch of %d failed: %s", len(batch), type(exc).__name__)
                 for p in batch:
                     if not p.future.done():
                         p.future.set_exception(exc)
                 continue
-            for p, result in zip(batch, results, strict=True):
+            for p in batch:
                 if not p.future.done():
-                    p.future.set_result(result)
-
-    async def _write_batch(self, batch: list[_Pending]) -> list[MessageRow]:
-        if self._sqlite_writer is not None:
-            # One hop to a thread with its own connection for the whole batch: through
-            # SQLAlchemy and aiosqlite every statement and the commit were a hop of their own,
-            # and those hops were most of the server's cost per message.
-            seqs = await asyncio.get_running_loop().run_in_executor(
-                self._sqlite_writer.thread, self._sqlite_writer.write, [p.row for p in batch]
-            )
-        else:
-            stmt = self._insert.on_conflict_do_nothing().returning(messages.c.id, messages.c.seq)
-            async with self.engine.begin() as conn:
-                result = await conn.execute(stmt, [p.row for p in batch])
-                seqs = {r.id: r.seq for r in result}
-        missing = [p for p in batch if p.row["id"] not in seqs]
-        existing: dict[tuple[str, str], Row[Any]] = {}
-        if missing:  # retries of messages already stored (same client_id)
-            async with self.engine.connect() as conn:
-                for p in missing:
-                    r = (
-                        await conn.execute(
-                            select(messages).where(
-                                messages.c.conversation_id == p.row["conversation_id"],
-                                messages.c.client_id == p.row["client_id"],
-                            )
-                        )
-                    ).first()
-                    if r is not None:
-                        existing[(p.row["conversation_id"], p.row["client_id"])] = r
-        out = []
-        for p in batch:
-            row = p.row
-            if row["id"] in seqs:
-                out.append(
-                    MessageRow(
-                        row["id"], seqs[row["id"]], row["conversation_id"], row["sender"],
-                        p.plain, row["created_at"],
-                    )
-                )
-                continue
-            prior = existing.get((row["conversation_id"], row["client_id"]))
-            if prior is None:
-                raise RuntimeError("message insert skipped without a conflicting row")
-            out.append(self._message(prior, duplicate=True))
-        return out
+                    p.future.set_result(seqs.get(p.row["id"]))
 
     def _message(self, r: Row[Any], duplicate: bool = False) -> MessageRow:
         return MessageRow(

@@ -1,0 +1,138 @@
+"""The group-commit message writer, on SQLite (its own thread, multi-row inserts) and on
+PostgreSQL (batches through SQLAlchemy): order, duplicates, failures and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatserver.store import Store
+from chatserver.store.sealing import Sealer
+from chatserver.store.store import new_id
+
+KEYS = (("k1", b"k" * 32),)
+T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+def database_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if kind == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}"
+    return str(request.getfixturevalue("postgres").create_database(f"w{uuid.uuid4().hex[:8]}"))
+
+
+async def open_store(url: str) -> Store:
+    store = Store(url, Sealer(KEYS))
+    await store.start()
+    return store
+
+
+async def new_conversation(store: Store) -> str:
+    cid = new_id()
+    await store.start_conversation({
+        "id": cid, "alias": f"a{cid[:7]}", "address_hash": None, "resume_hash": new_id(),
+        "status": "active", "created_at": T0,
+    })
+    return cid
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return database_url(request.param, tmp_path, request)
+
+
+async def test_concurrent_messages_keep_their_order_and_text(url: str) -> None:
+    store = await open_store(url)
+    try:
+        cids = [await new_conversation(store) for _ in range(8)]
+        sends = [
+            store.add_message(cids[i % 8], "chatter", f"bericht {i}", T0 + timedelta(seconds=i),
+                              client_id=f"c{i}")
+            for i in range(400)
+        ]
+        rows = await asyncio.gather(*sends)  # submitted in this order, committed in batches
+        seqs = [r.seq for r in rows]
+        assert seqs == sorted(seqs) and len(set(seqs)) == 400
+        assert len({r.id for r in rows}) == 400 and not any(r.duplicate for r in rows)
+        for k, cid in enumerate(cids):
+            stored = await store.messages_of(cid)
+            assert [m.text for m in stored] == [f"bericht {i}" for i in range(k, 400, 8)]
+            assert [m.id for m in stored] == [r.id for r in rows[k::8]]
+    finally:
+        await store.close()
+
+
+async def test_a_retried_client_id_returns_the_first_message(url: str) -> None:
+    store = await open_store(url)
+    try:
+        cid, other = await new_conversation(store), await new_conversation(store)
+        # Twice in one batch, and the same client_id in another conversation (not a retry).
+        first, again, elsewhere = await asyncio.gather(
+            store.add_message(cid, "chatter", "hoi", T0, client_id="same"),
+            store.add_message(cid, "chatter", "hoi (opnieuw)", T0, client_id="same"),
+            store.add_message(other, "chatter", "hallo", T0, client_id="same"),
+        )
+        assert not first.duplicate and not elsewhere.duplicate
+        assert again.duplicate and (again.id, again.seq, again.text) == (first.id, first.seq, "hoi")
+        later = await store.add_message(cid, "chatter", "nog eens", T0, client_id="same")
+        assert later.duplicate and later.id == first.id
+        assert [m.text for m in await store.messages_of(cid)] == ["hoi"]
+        assert [m.text for m in await store.messages_of(other)] == ["hallo"]
+    finally:
+        await store.close()
+
+
+async def test_numbers_stay_increasing_after_the_newest_messages_are_deleted(url: str) -> None:
+    store = await open_store(url)
+    try:
+        keep, gone = await new_conversation(store), await new_conversation(store)
+        kept = await store.add_message(keep, "chatter", "blijft", T0)
+        await asyncio.gather(*(store.add_message(gone, "chatter", f"weg {i}", T0)
+                               for i in range(5)))
+        await store.delete_conversation(gone)
+        after = await store.add_message(keep, "volunteer", "daarna", T0, staff_id=None)
+        assert after.seq > kept.seq
+        assert [m.text for m in await store.messages_of(keep)] == ["blijft", "daarna"]
+        assert [m.text for m in await store.messages_of(keep, after_seq=kept.seq)] == ["daarna"]
+    finally:
+        await store.close()
+
+
+async def test_a_failed_batch_fails_its_callers_and_the_writer_goes_on(
+        tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    store = await open_store(database_url("sqlite", tmp_path, request))
+    try:
+        cid = await new_conversation(store)
+        writer = store._sqlite_writer
+        assert writer is not None
+        bad: dict[str, Any] = {
+            "id": new_id(), "conversation_id": cid, "sender": "chatter", "staff_id": None,
+            "text": None, "client_id": None, "created_at": T0, "redacted": False,
+            "checked": False,
+        }  # text is NOT NULL: the whole transaction fails
+        fut = writer.submit(bad)
+        with pytest.raises(Exception, match="NOT NULL"):
+            await fut
+        row = await store.add_message(cid, "chatter", "gaat door", T0)
+        assert [m.id for m in await store.messages_of(cid)] == [row.id]
+    finally:
+        await store.close()
+
+
+async def test_close_commits_what_was_queued(url: str) -> None:
+    store = await open_store(url)
+    cid = await new_conversation(store)
+    pending = [asyncio.ensure_future(store.add_message(cid, "chatter", f"m{i}", T0))
+               for i in range(50)]
+    await asyncio.sleep(0)  # every add_message has handed its row over
+    await store.close()
+    rows = await asyncio.gather(*pending)
+    store = await open_store(url)
+    try:
+        assert [m.id for m in await store.messages_of(cid)] == [r.id for r in rows]
+    finally:
+        await store.close()
