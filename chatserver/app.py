@@ -23,6 +23,7 @@ from chatserver.live import LiveState, MemoryLiveState
 from chatserver.privacy.retention import RetentionLoop
 from chatserver.realtime.chat import ChatNamespace
 from chatserver.realtime.staff import StaffNamespace
+from chatserver.realtime.transport import ChatPacket, DirectManager
 from chatserver.redaction_worker import RedactionWorker
 from chatserver.service import ChatService
 from chatserver.store import Store
@@ -49,12 +50,15 @@ class Components:
 
 
 def build_sio(settings: Settings) -> socketio.AsyncServer:
-    manager = None
+    manager: socketio.AsyncManager
     if settings.redis_url:
         manager = socketio.AsyncRedisManager(settings.redis_url)
+    else:
+        manager = DirectManager()
     sio = socketio.AsyncServer(
         async_mode="asgi",
         client_manager=manager,
+        serializer=ChatPacket,
         # None: same origin only (Host must match Origin); browsers elsewhere are refused.
         cors_allowed_origins=list(settings.allowed_origins) or None,
         max_http_buffer_size=settings.max_http_buffer_size,
