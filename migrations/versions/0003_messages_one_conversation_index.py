@@ -3,8 +3,8 @@
 Every index keyed by a random value costs each commit a page of its own per message. Reads by
 conversation (transcripts, resume, retention) are served as well by the unique index's
 conversation prefix, so the (conversation_id, seq) index only made writing dearer: with
-100,000 messages stored, one message cost the writer 0.040 ms of CPU with it and 0.032 ms
-without (batches of 10, time-ordered message ids; docs/benchmarks.md).
+100,000 messages stored and time-ordered message ids, one message cost the writer 0.034 ms of
+CPU with it and 0.021 ms without (`python -m bench.index_bench`, batches of 10).
 
 Revision ID: 0003
 Revises: 0002
