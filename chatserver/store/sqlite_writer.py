@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import queue
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -38,6 +40,12 @@ def _insert(n: int) -> str:
 # and an fsync. A message waits at most this long; a lone one at a quiet moment not at all.
 LINGER = 0.002
 BATCH_MAX = 256
+# Nice steps below the event loop. On one busy core the writer, woken by every first row of a
+# batch, preempted the loop 1,200-1,900 times a second; five steps down it mostly runs in the
+# loop's idle moments. At 4,000-4,400 msgs/s (bench/chat_bench.py, one core, three pairs of
+# runs) message p99 was 11-30 ms with it and 62-235 ms without. It still gets a quarter of a
+# contended core, and a core to itself when there is one.
+NICENESS = 5
 
 _Item = tuple[dict[str, Any], "asyncio.Future[int | None]"]
 
@@ -84,6 +92,7 @@ class SqliteMessageWriter:
         return conn
 
     def _run(self) -> None:
+        _lower_priority(NICENESS)
         conn = self._connection()
         crowded = False
         stop = False
@@ -156,6 +165,17 @@ class SqliteMessageWriter:
                 conn.execute("ROLLBACK")
             raise
         return seqs
+
+
+def _lower_priority(steps: int) -> None:
+    """Lower this thread's priority (Linux keeps a nice value per thread); elsewhere nothing."""
+    if sys.platform != "linux" or steps <= 0:
+        return
+    tid = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + steps))
+    except OSError:
+        log.warning("could not lower the message writer's priority")
 
 
 def _resolve(batch: list[_Item], seqs: dict[str, int], error: BaseException | None) -> None:

@@ -4,6 +4,9 @@ PostgreSQL (batches through SQLAlchemy): order, duplicates, failures and shutdow
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +16,7 @@ import pytest
 
 from chatserver.store import Store
 from chatserver.store.sealing import Sealer
+from chatserver.store.sqlite_writer import NICENESS
 from chatserver.store.store import new_id
 
 KEYS = (("k1", b"k" * 32),)
@@ -134,5 +138,19 @@ async def test_close_commits_what_was_queued(url: str) -> None:
     store = await open_store(url)
     try:
         assert [m.id for m in await store.messages_of(cid)] == [r.id for r in rows]
+    finally:
+        await store.close()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a nice value per thread is Linux's")
+async def test_the_writer_thread_yields_to_the_event_loop(tmp_path: Path,
+                                                          request: pytest.FixtureRequest) -> None:
+    store = await open_store(database_url("sqlite", tmp_path, request))
+    try:
+        await store.add_message(await new_conversation(store), "chatter", "hoi", T0)
+        writer = next(t for t in threading.enumerate() if t.name == "sqlite-writer")
+        assert writer.native_id is not None
+        mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        assert os.getpriority(os.PRIO_PROCESS, writer.native_id) == min(19, mine + NICENESS)
     finally:
         await store.close()
