@@ -47,7 +47,8 @@ BATCH_MAX = 256
 # contended core, and a core to itself when there is one.
 NICENESS = 5
 
-_Item = tuple[dict[str, Any], "asyncio.Future[int | None]"]
+# A row waiting for its commit, and the future its caller awaits (both writers use these).
+Pending = tuple[dict[str, Any], "asyncio.Future[int | None]"]
 
 
 class SqliteMessageWriter:
@@ -59,7 +60,7 @@ class SqliteMessageWriter:
         self.to_sql = to_sql
         self.linger = linger
         self.batch_max = batch_max
-        self._rows: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._rows: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
 
@@ -123,11 +124,11 @@ class SqliteMessageWriter:
         finally:
             conn.close()
 
-    def _hand_back(self, batch: list[_Item], seqs: dict[str, int],
+    def _hand_back(self, batch: list[Pending], seqs: dict[str, int],
                    error: BaseException | None) -> None:
         assert self._loop is not None
         try:
-            self._loop.call_soon_threadsafe(_resolve, batch, seqs, error)
+            self._loop.call_soon_threadsafe(resolve_batch, batch, seqs, error)
         except RuntimeError:  # the loop is closed: nobody is waiting any more
             pass
 
@@ -144,16 +145,16 @@ class SqliteMessageWriter:
         conn.execute("BEGIN IMMEDIATE")
         try:
             (base,) = conn.execute(_LAST_SEQ).fetchone()
+            seqs: dict[str, int] = {}
             values: list[Any] = []
             for seq, row in enumerate(rows, start=base + 1):
+                seqs[row["id"]] = seq
                 values.append(seq)
                 values.extend(convert[c](row[c]) if c in convert else row[c] for c in _COLUMNS)
             before = conn.total_changes
             conn.execute(_insert(len(rows)), values)
-            inserted = conn.total_changes - before
-            if inserted == len(rows):
-                seqs = {row["id"]: seq for seq, row in enumerate(rows, start=base + 1)}
-            else:  # a retry of a stored message was skipped: ask which rows went in
+            if conn.total_changes - before < len(rows):
+                # A retry of a stored message was skipped: ask which rows went in.
                 stored = dict(conn.execute(
                     "SELECT id, seq FROM messages WHERE seq > ? AND seq <= ?",
                     (base, base + len(rows)),
@@ -178,7 +179,7 @@ def _lower_priority(steps: int) -> None:
         log.warning("could not lower the message writer's priority")
 
 
-def _resolve(batch: list[_Item], seqs: dict[str, int], error: BaseException | None) -> None:
+def resolve_batch(batch: list[Pending], seqs: dict[str, int], error: BaseException | None) -> None:
     """On the event loop: every future of one committed (or failed) batch at once."""
     for row, fut in batch:
         if fut.done():  # its caller was cancelled; the row is stored all the same

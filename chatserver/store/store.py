@@ -36,7 +36,12 @@ from chatserver.store.models import (
     subject_requests,
 )
 from chatserver.store.sealing import Sealer
-from chatserver.store.sqlite_writer import BATCH_MAX, SqliteMessageWriter
+from chatserver.store.sqlite_writer import (
+    BATCH_MAX,
+    Pending,
+    SqliteMessageWriter,
+    resolve_batch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +114,6 @@ class MessageRow:
     duplicate: bool = False
 
 
-@dataclass
-class _Pending:
-    row: dict[str, Any]
-    future: asyncio.Future[int | None]
-
-
 class Store:
     """Owns the engine; every durable read and write of the server goes through here."""
 
@@ -140,7 +139,7 @@ class Store:
                 cur.execute("PRAGMA busy_timeout=10000")
                 cur.close()
 
-        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[Pending | None] = asyncio.Queue()
         self._checkpoint_lock = asyncio.Lock()
         self._checkpoint_requested = 0
         self._checkpoint_done = 0
@@ -255,7 +254,7 @@ class Store:
             seq = await self._sqlite_writer.submit(row)
         else:
             fut: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
-            self._queue.put_nowait(_Pending(row, fut))
+            self._queue.put_nowait((row, fut))
             seq = await fut
         if seq is not None:
             return MessageRow(mid, seq, conversation_id, sender, plain, at)
@@ -294,17 +293,12 @@ class Store:
                     messages.c.id, messages.c.seq
                 )
                 async with self.engine.begin() as conn:
-                    result = await conn.execute(stmt, [p.row for p in batch])
-                    seqs = {r.id: r.seq for r in result}
+                    result = await conn.execute(stmt, [row for row, _ in batch])
+                    seqs, error = {r.id: r.seq for r in result}, None
             except Exception as exc:  # noqa: BLE001 - handed to every waiting caller
                 log.error("message batch of %d failed: %s", len(batch), type(exc).__name__)
-                for p in batch:
-                    if not p.future.done():
-                        p.future.set_exception(exc)
-                continue
-            for p in batch:
-                if not p.future.done():
-                    p.future.set_result(seqs.get(p.row["id"]))
+                seqs, error = {}, exc
+            resolve_batch(batch, seqs, error)
 
     def _message(self, r: Row[Any], duplicate: bool = False) -> MessageRow:
         return MessageRow(

@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,61 +50,56 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return database_url(request.param, tmp_path, request)
 
 
-async def test_concurrent_messages_keep_their_order_and_text(url: str) -> None:
+@pytest.fixture
+async def store(url: str) -> AsyncIterator[Store]:
     store = await open_store(url)
-    try:
-        cids = [await new_conversation(store) for _ in range(8)]
-        sends = [
-            store.add_message(cids[i % 8], "chatter", f"bericht {i}", T0 + timedelta(seconds=i),
-                              client_id=f"c{i}")
-            for i in range(400)
-        ]
-        rows = await asyncio.gather(*sends)  # submitted in this order, committed in batches
-        seqs = [r.seq for r in rows]
-        assert seqs == sorted(seqs) and len(set(seqs)) == 400
-        assert len({r.id for r in rows}) == 400 and not any(r.duplicate for r in rows)
-        for k, cid in enumerate(cids):
-            stored = await store.messages_of(cid)
-            assert [m.text for m in stored] == [f"bericht {i}" for i in range(k, 400, 8)]
-            assert [m.id for m in stored] == [r.id for r in rows[k::8]]
-    finally:
-        await store.close()
+    yield store
+    await store.close()
 
 
-async def test_a_retried_client_id_returns_the_first_message(url: str) -> None:
-    store = await open_store(url)
-    try:
-        cid, other = await new_conversation(store), await new_conversation(store)
-        # Twice in one batch, and the same client_id in another conversation (not a retry).
-        first, again, elsewhere = await asyncio.gather(
-            store.add_message(cid, "chatter", "hoi", T0, client_id="same"),
-            store.add_message(cid, "chatter", "hoi (opnieuw)", T0, client_id="same"),
-            store.add_message(other, "chatter", "hallo", T0, client_id="same"),
-        )
-        assert not first.duplicate and not elsewhere.duplicate
-        assert again.duplicate and (again.id, again.seq, again.text) == (first.id, first.seq, "hoi")
-        later = await store.add_message(cid, "chatter", "nog eens", T0, client_id="same")
-        assert later.duplicate and later.id == first.id
-        assert [m.text for m in await store.messages_of(cid)] == ["hoi"]
-        assert [m.text for m in await store.messages_of(other)] == ["hallo"]
-    finally:
-        await store.close()
+async def test_concurrent_messages_keep_their_order_and_text(store: Store) -> None:
+    cids = [await new_conversation(store) for _ in range(8)]
+    sends = [
+        store.add_message(cids[i % 8], "chatter", f"bericht {i}", T0 + timedelta(seconds=i),
+                          client_id=f"c{i}")
+        for i in range(400)
+    ]
+    rows = await asyncio.gather(*sends)  # submitted in this order, committed in batches
+    seqs = [r.seq for r in rows]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 400
+    assert len({r.id for r in rows}) == 400 and not any(r.duplicate for r in rows)
+    for k, cid in enumerate(cids):
+        stored = await store.messages_of(cid)
+        assert [m.text for m in stored] == [f"bericht {i}" for i in range(k, 400, 8)]
+        assert [m.id for m in stored] == [r.id for r in rows[k::8]]
 
 
-async def test_numbers_stay_increasing_after_the_newest_messages_are_deleted(url: str) -> None:
-    store = await open_store(url)
-    try:
-        keep, gone = await new_conversation(store), await new_conversation(store)
-        kept = await store.add_message(keep, "chatter", "blijft", T0)
-        await asyncio.gather(*(store.add_message(gone, "chatter", f"weg {i}", T0)
-                               for i in range(5)))
-        await store.delete_conversation(gone)
-        after = await store.add_message(keep, "volunteer", "daarna", T0, staff_id=None)
-        assert after.seq > kept.seq
-        assert [m.text for m in await store.messages_of(keep)] == ["blijft", "daarna"]
-        assert [m.text for m in await store.messages_of(keep, after_seq=kept.seq)] == ["daarna"]
-    finally:
-        await store.close()
+async def test_a_retried_client_id_returns_the_first_message(store: Store) -> None:
+    cid, other = await new_conversation(store), await new_conversation(store)
+    # Twice in one batch, and the same client_id in another conversation (not a retry).
+    first, again, elsewhere = await asyncio.gather(
+        store.add_message(cid, "chatter", "hoi", T0, client_id="same"),
+        store.add_message(cid, "chatter", "hoi (opnieuw)", T0, client_id="same"),
+        store.add_message(other, "chatter", "hallo", T0, client_id="same"),
+    )
+    assert not first.duplicate and not elsewhere.duplicate
+    assert again.duplicate and (again.id, again.seq, again.text) == (first.id, first.seq, "hoi")
+    later = await store.add_message(cid, "chatter", "nog eens", T0, client_id="same")
+    assert later.duplicate and later.id == first.id
+    assert [m.text for m in await store.messages_of(cid)] == ["hoi"]
+    assert [m.text for m in await store.messages_of(other)] == ["hallo"]
+
+
+async def test_numbers_stay_increasing_after_the_newest_messages_are_deleted(store: Store) -> None:
+    keep, gone = await new_conversation(store), await new_conversation(store)
+    kept = await store.add_message(keep, "chatter", "blijft", T0)
+    await asyncio.gather(*(store.add_message(gone, "chatter", f"weg {i}", T0)
+                           for i in range(5)))
+    await store.delete_conversation(gone)
+    after = await store.add_message(keep, "volunteer", "daarna", T0, staff_id=None)
+    assert after.seq > kept.seq
+    assert [m.text for m in await store.messages_of(keep)] == ["blijft", "daarna"]
+    assert [m.text for m in await store.messages_of(keep, after_seq=kept.seq)] == ["daarna"]
 
 
 async def test_a_failed_batch_fails_its_callers_and_the_writer_goes_on(
