@@ -22,6 +22,7 @@ from chatserver.config import Settings
 from chatserver.live import LiveState, MemoryLiveState
 from chatserver.privacy.retention import RetentionLoop
 from chatserver.realtime.chat import ChatNamespace
+from chatserver.realtime.server import ChatServer
 from chatserver.realtime.staff import StaffNamespace
 from chatserver.realtime.transport import ChatPacket, DirectManager
 from chatserver.redaction_worker import RedactionWorker
@@ -55,7 +56,7 @@ def build_sio(settings: Settings) -> socketio.AsyncServer:
         manager = socketio.AsyncRedisManager(settings.redis_url)
     else:
         manager = DirectManager()
-    sio = socketio.AsyncServer(
+    sio = ChatServer(
         async_mode="asgi",
         client_manager=manager,
         serializer=ChatPacket,

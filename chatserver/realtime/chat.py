@@ -7,19 +7,24 @@ from __future__ import annotations
 
 from typing import Any
 
-import socketio
-
 from chatserver.errors import ChatError, Refused
 from chatserver.privacy.addresses import scope_address_hash
 from chatserver.ratelimit import KeyedBuckets
-from chatserver.realtime.handlers import answer
+from chatserver.realtime.handlers import ActionNamespace
 from chatserver.service import CHAT, ChatService
 
 
-class ChatNamespace(socketio.AsyncNamespace):
+class ChatNamespace(ActionNamespace):
     def __init__(self, service: ChatService) -> None:
         super().__init__(CHAT)
         self.service = service
+        self.actions = {
+            "start": service.start_chat,
+            "message": service.chatter_message,
+            "typing": service.chatter_typing,
+            "leave": service.leave,
+            "resume": service.resume,
+        }
         s = service.settings
         # New connections per address hash.
         self.connects = KeyedBuckets(rate=s.address_connects_per_second,
@@ -62,29 +67,10 @@ class ChatNamespace(socketio.AsyncNamespace):
         self._release(sid)
         await self.service.chatter_disconnect(sid)
 
-    async def on_start(self, sid: str, data: Any = None) -> dict[str, Any]:
-        return await answer("start", self.service.start_chat, sid, data)
-
-    async def on_message(self, sid: str, data: Any = None) -> dict[str, Any]:
-        return await answer("message", self.service.chatter_message, sid, data)
-
-    async def on_typing(self, sid: str, data: Any = None) -> dict[str, Any]:
-        return await answer("typing", self.service.chatter_typing, sid, data)
-
-    async def on_leave(self, sid: str, data: Any = None) -> dict[str, Any]:
-        return await answer("leave", self.service.leave, sid, data)
-
-    async def on_resume(self, sid: str, data: Any = None) -> dict[str, Any]:
-        return await answer("resume", self.service.resume, sid, data)
-
-    async def trigger_event(self, event: str, *args: Any) -> Any:
-        if event in ("connect", "disconnect"):
-            return await super().trigger_event(event, *args)
-        address_hash = self._address_of.get(args[0]) if args else None
+    def admit(self, sid: str) -> ChatError | None:
+        address_hash = self._address_of.get(sid)
         if address_hash is not None and not self.events.take(
             address_hash, self.service.clock.monotonic()
         ):
-            return ChatError("rate_limited").payload()
-        if getattr(self, f"on_{event}", None) is None:
-            return ChatError("invalid", f"Onbekend bericht `{event[:40]}`.").payload()
-        return await super().trigger_event(event, *args)
+            return ChatError("rate_limited")
+        return None

@@ -1,6 +1,7 @@
-"""Turns actions into acks: ChatError becomes an error ack, anything else a generic one.
+"""What both namespaces share: events dispatched to actions by name, every ack an answer.
 
-No exception, stack trace or payload text ever reaches a client or the log."""
+An action's ChatError becomes an error ack, anything else a generic one; no exception, stack
+trace or payload text ever reaches a client or the log."""
 
 from __future__ import annotations
 
@@ -8,11 +9,17 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import socketio
+
 from chatserver.errors import ChatError
 
 log = logging.getLogger(__name__)
 
 Action = Callable[[str, Any], Awaitable[dict[str, Any]]]
+
+# Called by the library itself, from CONNECT and DISCONNECT packets only: an event with one
+# of these names never gets here (chatserver/realtime/server.py refuses it).
+LIFECYCLE = ("connect", "disconnect")
 
 
 async def answer(event: str, action: Action, sid: str, payload: Any) -> dict[str, Any]:
@@ -23,3 +30,28 @@ async def answer(event: str, action: Action, sid: str, payload: Any) -> dict[str
     except Exception as exc:
         log.error("event %s failed: %s", event, type(exc).__name__, exc_info=log.isEnabledFor(10))
         return ChatError("internal").payload()
+
+
+class ActionNamespace(socketio.AsyncNamespace):
+    """Each event name maps to one action taking `(sid, payload)`; whatever the client sent
+    (no payload, one, several), an ack with a code comes back."""
+
+    actions: dict[str, Action]
+
+    def admit(self, sid: str) -> ChatError | None:
+        """A refusal before any action runs (a rate limit), or None."""
+        return None
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        if event in LIFECYCLE:
+            return await super().trigger_event(event, *args)
+        sid, payloads = args[0], args[1:]
+        refused = self.admit(sid)
+        if refused is not None:
+            return refused.payload()
+        action = self.actions.get(event)
+        if action is None:
+            return ChatError("invalid", f"Onbekend bericht `{event[:40]}`.").payload()
+        if len(payloads) > 1:
+            return ChatError("invalid", "Stuur één object per bericht.").payload()
+        return await answer(event, action, sid, payloads[0] if payloads else None)

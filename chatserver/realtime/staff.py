@@ -7,11 +7,9 @@ from __future__ import annotations
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
-import socketio
-
 from chatserver.auth import COOKIE, Sessions
 from chatserver.errors import ChatError, Refused
-from chatserver.realtime.handlers import answer
+from chatserver.realtime.handlers import ActionNamespace
 from chatserver.service import STAFF, ChatService
 
 
@@ -29,12 +27,7 @@ def _token(environ: dict[str, Any], auth: Any) -> str | None:
     return morsel.value if morsel else None
 
 
-class StaffNamespace(socketio.AsyncNamespace):
-    EVENTS = (
-        "available", "unavailable", "message", "typing", "flag", "redact_span", "end", "timeout",
-        "register", "monitor", "unmonitor", "whisper", "block", "list_conversations",
-    )
-
+class StaffNamespace(ActionNamespace):
     def __init__(self, service: ChatService, sessions: Sessions) -> None:
         super().__init__(STAFF)
         self.service = service
@@ -67,13 +60,3 @@ class StaffNamespace(socketio.AsyncNamespace):
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         await self.service.staff_disconnect(sid)
-
-    async def trigger_event(self, event: str, *args: Any) -> Any:
-        if event in ("connect", "disconnect"):
-            return await super().trigger_event(event, *args)
-        action = self.actions.get(event)
-        if action is None:
-            return ChatError("invalid", f"Onbekend bericht `{event[:40]}`.").payload()
-        sid = args[0]
-        payload = args[1] if len(args) > 1 else None
-        return await answer(event, action, sid, payload)

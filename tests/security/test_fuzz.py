@@ -20,11 +20,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chatserver.config import Settings
-from chatserver.realtime.staff import StaffNamespace
 from tests.helpers import Peer, Server, server_env
 
 CHAT_EVENTS = ("start", "message", "typing", "leave", "resume")
-STAFF_EVENTS = StaffNamespace.EVENTS
+STAFF_EVENTS = (
+    "available", "unavailable", "message", "typing", "flag", "redact_span", "end", "timeout",
+    "register", "monitor", "unmonitor", "whisper", "block", "list_conversations",
+)
 # HTTP routes and methods of the app as built (see `routes`), about this many.
 HTTP_TARGETS = 30
 # Examples per event or endpoint: 20 keeps the suite short; FUZZ_EXAMPLES=200 for a long run.
