@@ -678,6 +678,7 @@ class ChatService:
         await self.sio.enter_room(sid, "staff", namespace=STAFF)
         if member.can("supervisor"):
             await self.sio.enter_room(sid, "supervisors", namespace=STAFF)
+        self.request_pairing()  # an available volunteer back from their grace period
 
     async def staff_state(self, sid: str) -> None:
         await asyncio.sleep(0)  # after the CONNECT packet, which is queued first

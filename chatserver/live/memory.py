@@ -114,7 +114,7 @@ class MemoryLiveState:
             loads = [
                 VolunteerLoad(vid, v.capacity, len(v.active), v.idle_since)
                 for vid, v in self._volunteers.items()
-                if v.available
+                if v.available and self._presence.get(vid)  # none in their grace period
             ]
             vid = choose_volunteer(loads)
             if vid is None:

@@ -49,42 +49,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
-# Mirrors pairing.choose_volunteer (fewest active, then idle longest, then id) inside Redis;
-# the contract suite checks that both backends choose alike.
-PAIR = """
-local p, now = ARGV[1], ARGV[2]
-local qk = p .. 'queue'
-local out = {}
-while true do
-  local head = redis.call('ZRANGE', qk, 0, 0)
-  if #head == 0 then break end
-  local cid = head[1]
-  if redis.call('EXISTS', p .. 'conv:' .. cid) == 0 then
-    redis.call('ZREM', qk, cid)
-  else
-    local best, bact, bidle = nil, 0, 0
-    for _, vid in ipairs(redis.call('SMEMBERS', p .. 'available')) do
-      local v = redis.call('HMGET', p .. 'vol:' .. vid, 'capacity', 'idle_since')
-      local cap = tonumber(v[1]) or 1
-      local idle = tonumber(v[2]) or 0
-      local act = redis.call('LLEN', p .. 'active:' .. vid)
-      if act < cap and (best == nil or act < bact or (act == bact and
-          (idle < bidle or (idle == bidle and vid < best)))) then
-        best, bact, bidle = vid, act, idle
-      end
-    end
-    if best == nil then break end
-    redis.call('ZREM', qk, cid)
-    redis.call('RPUSH', p .. 'active:' .. best, cid)
-    redis.call('HSET', p .. 'vol:' .. best, 'idle_since', now)
-    redis.call('HSET', p .. 'conv:' .. cid, 'volunteer_id', best)
-    out[#out + 1] = cid
-    out[#out + 1] = best
-  end
-end
-return out
-"""
-
 FRONT_SCORE = """
 local function front_score(p, cid)
   local head = redis.call('ZRANGE', p .. 'queue', 0, 0, 'WITHSCORES')
@@ -189,6 +153,43 @@ local function count_alive(p, pk)
   end
   return n
 end
+"""
+
+# Mirrors pairing.choose_volunteer (fewest active, then idle longest, then id) inside Redis;
+# the contract suite checks that both backends choose alike. A volunteer with no socket on a
+# live worker (in their grace period) gets nobody new.
+PAIR = COUNT_ALIVE + """
+local p, now = ARGV[1], ARGV[2]
+local qk = p .. 'queue'
+local out = {}
+while true do
+  local head = redis.call('ZRANGE', qk, 0, 0)
+  if #head == 0 then break end
+  local cid = head[1]
+  if redis.call('EXISTS', p .. 'conv:' .. cid) == 0 then
+    redis.call('ZREM', qk, cid)
+  else
+    local best, bact, bidle = nil, 0, 0
+    for _, vid in ipairs(redis.call('SMEMBERS', p .. 'available')) do
+      local v = redis.call('HMGET', p .. 'vol:' .. vid, 'capacity', 'idle_since')
+      local cap = tonumber(v[1]) or 1
+      local idle = tonumber(v[2]) or 0
+      local act = redis.call('LLEN', p .. 'active:' .. vid)
+      if act < cap and count_alive(p, p .. 'presence:' .. vid) > 0 and (best == nil or act < bact or (act == bact and
+          (idle < bidle or (idle == bidle and vid < best)))) then
+        best, bact, bidle = vid, act, idle
+      end
+    end
+    if best == nil then break end
+    redis.call('ZREM', qk, cid)
+    redis.call('RPUSH', p .. 'active:' .. best, cid)
+    redis.call('HSET', p .. 'vol:' .. best, 'idle_since', now)
+    redis.call('HSET', p .. 'conv:' .. cid, 'volunteer_id', best)
+    out[#out + 1] = cid
+    out[#out + 1] = best
+  end
+end
+return out
 """
 
 STAFF_LEFT = COUNT_ALIVE + """

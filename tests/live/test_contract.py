@@ -48,6 +48,13 @@ def conv(cid: str, **kw: Any) -> LiveConversation:
     return LiveConversation(id=cid, **{**values, **kw})
 
 
+async def available(live: LiveState, volunteer_id: str, capacity: int, now: float) -> None:
+    """A volunteer with a console open (a socket on a live worker) who is available."""
+    await live.heartbeat()
+    await live.staff_joined(volunteer_id, f"socket-{volunteer_id}")
+    await live.set_available(volunteer_id, capacity, now=now)
+
+
 async def test_chatters_queue_first_in_first_out(live: LiveState) -> None:
     assert [await live.add_conversation(conv(c), queue=True) for c in "abc"] == [1, 2, 3]
     assert await live.queue() == ["a", "b", "c"]
@@ -81,9 +88,9 @@ async def test_a_conversation_reads_back_as_written_and_updates(live: LiveState)
 
 async def test_the_free_volunteer_with_fewest_chats_then_idle_longest_is_chosen(
         live: LiveState) -> None:
-    await live.set_available("v1", 2, now=10.0)
-    await live.set_available("v2", 2, now=5.0)  # idle longer
-    await live.set_available("v3", 3, now=1.0)
+    await available(live, "v1", 2, now=10.0)
+    await available(live, "v2", 2, now=5.0)  # idle longer
+    await available(live, "v3", 3, now=1.0)
     await live.set_unavailable("v3")
     for c in "abcde":
         await live.add_conversation(conv(c), queue=True)
@@ -100,9 +107,24 @@ async def test_the_free_volunteer_with_fewest_chats_then_idle_longest_is_chosen(
     assert await live.pair(now=21.0) == []
 
 
+async def test_a_volunteer_without_a_socket_gets_nobody_new(
+        two: tuple[LiveState, LiveState]) -> None:
+    a, b = two
+    await available(a, "v1", 2, now=1.0)
+    await a.add_conversation(conv("x"), queue=True)
+    assert [p.volunteer_id for p in await b.pair(now=2.0)] == ["v1"]
+    await a.staff_left("v1", "socket-v1")  # their grace period: still available, no socket
+    await a.add_conversation(conv("y"), queue=True)
+    assert await b.pair(now=3.0) == []
+    assert await a.queue() == ["y"]
+    await b.heartbeat()
+    await b.staff_joined("v1", "socket-again")  # back, on the other worker
+    assert [p.conversation_id for p in await a.pair(now=4.0)] == ["y"]
+
+
 async def test_requeue_puts_the_chat_at_the_front_and_frees_the_volunteer(
         live: LiveState) -> None:
-    await live.set_available("v1", 1, now=1.0)
+    await available(live, "v1", 1, now=1.0)
     await live.add_conversation(conv("a"), queue=True)
     await live.pair(now=2.0)
     await live.add_conversation(conv("b"), queue=True)
@@ -115,8 +137,8 @@ async def test_requeue_puts_the_chat_at_the_front_and_frees_the_volunteer(
 
 
 async def test_remove_ends_a_chat_and_the_volunteer_is_idle_from_then(live: LiveState) -> None:
-    await live.set_available("v1", 1, now=1.0)
-    await live.set_available("v2", 1, now=2.0)
+    await available(live, "v1", 1, now=1.0)
+    await available(live, "v2", 1, now=2.0)
     await live.add_conversation(conv("a"), queue=True)
     await live.add_conversation(conv("b"), queue=True)
     await live.pair(now=3.0)  # a→v1, b→v2
@@ -154,7 +176,7 @@ async def test_racing_pairings_never_pair_twice_nor_overfill(
     for i in range(50):
         await a.add_conversation(conv(f"c{i:03}"), queue=True)
     for v in range(10):
-        await (a if v % 2 else b).set_available(f"v{v}", 2, now=float(v))
+        await available(a if v % 2 else b, f"v{v}", 2, now=float(v))
     rounds = await asyncio.gather(*[(a if i % 2 else b).pair(now=100.0 + i) for i in range(8)])
     pairs = [p for r in rounds for p in r]
     assert len(pairs) == 20

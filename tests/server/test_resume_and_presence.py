@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tests.helpers import Peer, Server
+from pathlib import Path
+
+from chatserver.config import Settings
+from tests.helpers import Peer, Server, running, server_env
 
 
 async def paired(server: Server) -> tuple[Peer, Peer, str, str]:
@@ -102,3 +105,28 @@ async def test_volunteer_who_reconnects_within_grace_keeps_the_chat(server: Serv
     await chatter.call("message", {"text": "ben je er nog?"})
     assert (await back.expect("message"))["text"] == "ben je er nog?"
     assert chatter.seen("requeued") == []
+
+
+async def test_nobody_new_is_assigned_to_a_volunteer_in_their_grace_period(
+    tmp_path: Path,
+) -> None:
+    settings = Settings.from_env(server_env(tmp_path / "data", CHATSERVER_SQLITE_SYNCHRONOUS="NORMAL",
+                                            CHATSERVER_VOLUNTEER_GRACE_SECONDS="60"))
+    async with running(settings) as srv:
+        chatter, vera, cid, _ = await paired(srv)  # capacity 2: room for one more
+        token = vera.token  # type: ignore[attr-defined]
+        await vera.sio.disconnect()
+        newcomer = await srv.chatter()
+        ack = await newcomer.call("start", {})
+        assert ack["ok"] and ack["position"] == 1
+        back = Peer(srv.url, "/staff")
+        srv.peers.append(back)
+        await back.connect(auth={"token": token})
+        state = await back.expect("state")
+        # While she was away the newcomer waited; now she is back, the newcomer is hers.
+        assert [c["conversation_id"] for c in state["conversations"]] in ([cid], [cid, ack[
+            "conversation_id"]])
+        assigned = await back.expect("assigned")
+        assert assigned["conversation_id"] == ack["conversation_id"]
+        await newcomer.expect("paired")
+        assert chatter.seen("requeued") == []
