@@ -157,6 +157,7 @@ class ChatService:
                 age=row.chatter_age,
                 topic=self._open_topic(row),
                 volunteer_id=row.volunteer_id if row.status == "active" else None,
+                delivered_seq=row.delivered_seq,
             )
             await self.live.add_conversation(conv, queue=row.status != "active")
             self._start_grace(f"c:{row.id}", self.settings.chatter_grace_seconds,
@@ -295,6 +296,7 @@ class ChatService:
         seq, cid = row.seq, conv.id
 
         async def delivered(*_: Any) -> None:
+            self.store.mark_delivered(cid, seq)
             live = await self.live.conversation(cid)
             if live is not None and live.delivered_seq < seq:
                 await self.live.update(cid, delivered_seq=seq)
@@ -583,12 +585,16 @@ class ChatService:
                 raise ChatError("not_found", "Dat bericht bestaat niet (meer).")
             missed = await self.store.messages_of(cid, anchor.seq)
         else:
-            since = conv.delivered_seq if conv else 0
+            since = max(row.delivered_seq, conv.delivered_seq if conv else 0)
             missed = [m for m in await self.store.messages_of(cid, since) if m.sender != "chatter"]
+        # What the chatter saw before may have been redacted since: its text as it is now.
+        sent = {m.id for m in missed}
+        earlier = [m for m in await self.store.redacted_messages(cid) if m.id not in sent]
         reply: dict[str, Any] = {
             "ok": True,
             "conversation_id": cid,
             "messages": [self._message_payload(m) for m in missed],
+            "redacted": [{"message_id": m.id, "text": m.text} for m in earlier],
         }
         if conv is None:
             reply.update(status="ended", reference=references.reference_for(
@@ -602,7 +608,8 @@ class ChatService:
         conn.conversation_id = cid
         updates: dict[str, object] = {"chatter_sid": sid, "chatter_worker": self.live.worker_id}
         if missed:
-            updates["delivered_seq"] = max(conv.delivered_seq, max(m.seq for m in missed))
+            updates["delivered_seq"] = max(conv.delivered_seq, missed[-1].seq)
+            self.store.mark_delivered(cid, missed[-1].seq)
         await self.live.update(cid, **updates)
         await self.sio.enter_room(sid, f"chatter:{cid}", namespace=CHAT)
         if conv.volunteer_id:

@@ -68,6 +68,8 @@ conversations = Table(
     Column("topic", String(100)),
     Column("registered_at", DateTime(timezone=True)),
     Column("registered_by", String(32)),
+    # The highest message seq the chatter acknowledged: `resume` sends only what comes after.
+    Column("delivered_seq", Integer, nullable=False, default=0, server_default="0"),
 )
 
 messages = Table(

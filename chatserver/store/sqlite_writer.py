@@ -2,7 +2,8 @@
 
 The event loop hands each row to the thread through a `SimpleQueue` and awaits a future; the
 thread takes everything that is waiting, inserts it and commits (one fsync), then resolves the
-whole batch with a single `call_soon_threadsafe`. Under load it lingers a moment before
+whole batch with a single `call_soon_threadsafe`. A chatter's delivery acknowledgements ride
+along: each batch also records how far each of its conversations was delivered. Under load it lingers a moment before
 committing so that more rows share the commit (group commit, as PostgreSQL's `commit_delay`);
 a lone message at a quiet moment is committed at once."""
 
@@ -17,8 +18,9 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Union
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +49,40 @@ BATCH_MAX = 256
 # contended core, and a core to itself when there is one.
 NICENESS = 5
 
+_DELIVERED = "UPDATE conversations SET delivered_seq = ? WHERE id = ? AND delivered_seq < ?"
+
 # A row waiting for its commit, and the future its caller awaits (both writers use these).
 Pending = tuple[dict[str, Any], "asyncio.Future[int | None]"]
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """The chatter acknowledged their conversation's messages up to `seq`. Nobody waits for
+    it: it is committed with the next batch, so `resume` after a restart or an end sends
+    only what was not acknowledged."""
+
+    conversation_id: str
+    seq: int
+
+
+# What the writers take from their queue; None stops them.
+Item = Union[Pending, Delivered, None]
+
+
+def delivered_upto(marks: Iterable[Delivered]) -> dict[str, int]:
+    """The highest acknowledged sequence number per conversation among `marks`."""
+    upto: dict[str, int] = {}
+    for mark in marks:
+        if mark.seq > upto.get(mark.conversation_id, 0):
+            upto[mark.conversation_id] = mark.seq
+    return upto
+
+
+def split(batch: list[Pending | Delivered]) -> tuple[list[Pending], dict[str, int]]:
+    """A batch's message rows, and its delivery marks folded per conversation."""
+    pending = [item for item in batch if not isinstance(item, Delivered)]
+    marks = [item for item in batch if isinstance(item, Delivered)]
+    return pending, delivered_upto(marks)
 
 
 class SqliteMessageWriter:
@@ -60,7 +94,7 @@ class SqliteMessageWriter:
         self.to_sql = to_sql
         self.linger = linger
         self.batch_max = batch_max
-        self._rows: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
+        self._rows: queue.SimpleQueue[Item] = queue.SimpleQueue()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
 
@@ -75,6 +109,9 @@ class SqliteMessageWriter:
         fut: asyncio.Future[int | None] = self._loop.create_future()
         self._rows.put((row, fut))
         return fut
+
+    def mark_delivered(self, mark: Delivered) -> None:
+        self._rows.put(mark)
 
     async def close(self) -> None:
         """Commit what is queued, then stop the thread and close the connection."""
@@ -104,7 +141,7 @@ class SqliteMessageWriter:
                     break
                 if crowded and self.linger:
                     time.sleep(self.linger)
-                batch = [first]
+                batch: list[Pending | Delivered] = [first]
                 while len(batch) < self.batch_max:
                     try:
                         item = self._rows.get_nowait()
@@ -115,12 +152,13 @@ class SqliteMessageWriter:
                         break
                     batch.append(item)
                 crowded = len(batch) > 1
+                pending, upto = split(batch)
                 try:
-                    seqs, error = self.write(conn, [row for row, _ in batch]), None
+                    seqs, error = self.write(conn, [row for row, _ in pending], upto), None
                 except Exception as exc:  # noqa: BLE001 - handed to every waiting caller
                     log.error("message batch of %d failed: %s", len(batch), type(exc).__name__)
                     seqs, error = {}, exc
-                self._hand_back(batch, seqs, error)
+                self._hand_back(pending, seqs, error)
         finally:
             conn.close()
 
@@ -132,39 +170,46 @@ class SqliteMessageWriter:
         except RuntimeError:  # the loop is closed: nobody is waiting any more
             pass
 
-    def write(self, conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
-        """Insert the rows in one transaction; {id: seq} of those inserted (a row whose
-        client_id was already stored in its conversation is skipped).
+    def write(self, conn: sqlite3.Connection, rows: list[dict[str, Any]],
+              delivered: Mapping[str, int] | None = None) -> dict[str, int]:
+        """Insert the rows and record the delivery marks in one transaction; {id: seq} of the
+        rows inserted (a row whose client_id was already stored in its conversation is skipped).
 
         One multi-row INSERT with the sequence numbers given, not one statement per row: the
         sqlite3 module lets go of the GIL at every step of a statement, and on a busy server
         each step cost the writer a wait for the GIL (a context switch per message). We hold
         the write lock (BEGIN IMMEDIATE), so the numbers after the highest in the table are
         ours, exactly the ones SQLite would have chosen itself."""
-        convert = self.to_sql
         conn.execute("BEGIN IMMEDIATE")
         try:
-            (base,) = conn.execute(_LAST_SEQ).fetchone()
-            seqs: dict[str, int] = {}
-            values: list[Any] = []
-            for seq, row in enumerate(rows, start=base + 1):
-                seqs[row["id"]] = seq
-                values.append(seq)
-                values.extend(convert[c](row[c]) if c in convert else row[c] for c in _COLUMNS)
-            before = conn.total_changes
-            conn.execute(_insert(len(rows)), values)
-            if conn.total_changes - before < len(rows):
-                # A retry of a stored message was skipped: ask which rows went in.
-                stored = dict(conn.execute(
-                    "SELECT id, seq FROM messages WHERE seq > ? AND seq <= ?",
-                    (base, base + len(rows)),
-                ).fetchall())
-                seqs = {row["id"]: stored[row["id"]] for row in rows if row["id"] in stored}
+            seqs = self._insert_rows(conn, rows) if rows else {}
+            if delivered:
+                conn.executemany(_DELIVERED, [(seq, cid, seq) for cid, seq in delivered.items()])
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        return seqs
+
+    def _insert_rows(self, conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
+        convert = self.to_sql
+        (base,) = conn.execute(_LAST_SEQ).fetchone()
+        seqs: dict[str, int] = {}
+        values: list[Any] = []
+        for seq, row in enumerate(rows, start=base + 1):
+            seqs[row["id"]] = seq
+            values.append(seq)
+            values.extend(convert[c](row[c]) if c in convert else row[c] for c in _COLUMNS)
+        before = conn.total_changes
+        conn.execute(_insert(len(rows)), values)
+        if conn.total_changes - before < len(rows):
+            # A retry of a stored message was skipped: ask which rows went in.
+            stored = dict(conn.execute(
+                "SELECT id, seq FROM messages WHERE seq > ? AND seq <= ?",
+                (base, base + len(rows)),
+            ).fetchall())
+            seqs = {row["id"]: stored[row["id"]] for row in rows if row["id"] in stored}
         return seqs
 
 

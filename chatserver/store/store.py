@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, delete, event, func, inspect, select, text, update
+from sqlalchemy import and_, bindparam, delete, event, func, inspect, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -38,9 +38,12 @@ from chatserver.store.models import (
 from chatserver.store.sealing import Sealer
 from chatserver.store.sqlite_writer import (
     BATCH_MAX,
+    Delivered,
+    Item,
     Pending,
     SqliteMessageWriter,
     resolve_batch,
+    split,
 )
 
 log = logging.getLogger(__name__)
@@ -139,7 +142,7 @@ class Store:
                 cur.execute("PRAGMA busy_timeout=10000")
                 cur.close()
 
-        self._queue: asyncio.Queue[Pending | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[Item] = asyncio.Queue()
         self._checkpoint_lock = asyncio.Lock()
         self._checkpoint_requested = 0
         self._checkpoint_done = 0
@@ -272,6 +275,15 @@ class Store:
             raise RuntimeError("message insert skipped without a conflicting row")
         return self._message(prior, duplicate=True)
 
+    def mark_delivered(self, conversation_id: str, seq: int) -> None:
+        """The chatter acknowledged the conversation's messages up to `seq`; recorded with the
+        next batch of messages (nobody waits for it)."""
+        mark = Delivered(conversation_id, seq)
+        if self._sqlite_writer is not None:
+            self._sqlite_writer.mark_delivered(mark)
+        else:
+            self._queue.put_nowait(mark)
+
     async def _write_loop(self) -> None:
         """Group commit through SQLAlchemy (PostgreSQL, SQLite in memory): every message
         waiting when a transaction starts shares it. File-backed SQLite has its own thread
@@ -281,24 +293,39 @@ class Store:
             first = await self._queue.get()
             if first is None:
                 break
-            batch = [first]
+            batch: list[Pending | Delivered] = [first]
             while len(batch) < BATCH_MAX and not self._queue.empty():
                 item = self._queue.get_nowait()
                 if item is None:
                     stop = True
                     break
                 batch.append(item)
+            pending, upto = split(batch)
             try:
-                stmt = self._insert.on_conflict_do_nothing().returning(
-                    messages.c.id, messages.c.seq
-                )
-                async with self.engine.begin() as conn:
-                    result = await conn.execute(stmt, [row for row, _ in batch])
-                    seqs, error = {r.id: r.seq for r in result}, None
+                seqs, error = await self._write_batch([row for row, _ in pending], upto), None
             except Exception as exc:  # noqa: BLE001 - handed to every waiting caller
                 log.error("message batch of %d failed: %s", len(batch), type(exc).__name__)
                 seqs, error = {}, exc
-            resolve_batch(batch, seqs, error)
+            resolve_batch(pending, seqs, error)
+
+    async def _write_batch(self, rows: list[dict[str, Any]], delivered: dict[str, int]
+                           ) -> dict[str, int]:
+        seqs: dict[str, int] = {}
+        async with self.engine.begin() as conn:
+            if rows:
+                stmt = self._insert.on_conflict_do_nothing().returning(
+                    messages.c.id, messages.c.seq
+                )
+                seqs = {r.id: r.seq for r in await conn.execute(stmt, rows)}
+            if delivered:
+                await conn.execute(
+                    update(conversations)
+                    .where(conversations.c.id == bindparam("cid"),
+                           conversations.c.delivered_seq < bindparam("seq"))
+                    .values(delivered_seq=bindparam("seq")),
+                    [{"cid": cid, "seq": seq} for cid, seq in delivered.items()],
+                )
+        return seqs
 
     def _message(self, r: Row[Any], duplicate: bool = False) -> MessageRow:
         return MessageRow(
@@ -318,6 +345,16 @@ class Store:
             rows = await conn.execute(
                 select(messages)
                 .where(messages.c.conversation_id == conversation_id, messages.c.seq > after_seq)
+                .order_by(messages.c.seq)
+            )
+            return [self._message(r) for r in rows]
+
+    async def redacted_messages(self, conversation_id: str) -> list[MessageRow]:
+        """The conversation's redacted messages in order, with their text as it is now."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(messages)
+                .where(messages.c.conversation_id == conversation_id, messages.c.redacted)
                 .order_by(messages.c.seq)
             )
             return [self._message(r) for r in rows]

@@ -196,6 +196,12 @@ function addServerMessage(msg) {
   }
 }
 
+// A message redacted after it was shown (live, or while this device was away: from a resume).
+function showRedacted(data) {
+  const node = state.seen.get(data?.message_id);
+  if (node) setText(node, String(data.text ?? ""), true);
+}
+
 function cueUnread() {
   if (!document.hidden) return;
   state.unread += 1;
@@ -372,10 +378,7 @@ function wire(socket) {
     ui.typing.textContent = data?.typing ? `${state.volunteer || "De vrijwilliger"} is aan het typen…` : "";
   });
 
-  socket.on("redacted", (data) => {
-    const node = state.seen.get(data?.message_id);
-    if (node) setText(node, String(data.text ?? ""), true);
-  });
+  socket.on("redacted", showRedacted);
 
   socket.on("ended", (data) => ended(data?.reason, data?.reference));
 }
@@ -426,6 +429,7 @@ async function resume() {
     systemNote("Je gesprek gaat verder. Eerdere berichten worden na het herladen niet opnieuw getoond; zo blijft er niets van je gesprek in je browser achter.");
   }
   for (const msg of ack.messages || []) addServerMessage(msg);
+  for (const item of ack.redacted || []) showRedacted(item);
   if (ack.status === "ended") {
     ended(null, ack.reference);
     return;

@@ -150,3 +150,19 @@ async def test_the_writer_thread_yields_to_the_event_loop(tmp_path: Path,
         assert os.getpriority(os.PRIO_PROCESS, writer.native_id) == min(19, mine + NICENESS)
     finally:
         await store.close()
+
+
+async def test_delivery_marks_commit_with_the_next_batch_and_never_go_back(store: Store) -> None:
+    cid, other = await new_conversation(store), await new_conversation(store)
+    rows = [await store.add_message(cid, "volunteer", f"m{i}", T0) for i in range(3)]
+    store.mark_delivered(cid, rows[2].seq)
+    store.mark_delivered(cid, rows[0].seq)  # a late acknowledgement of an earlier message
+    store.mark_delivered(other, rows[1].seq)
+    await store.add_message(cid, "chatter", "daarna", T0)  # committed with (or after) them
+    mine, theirs = await store.conversation(cid), await store.conversation(other)
+    assert mine is not None and theirs is not None
+    assert (mine.delivered_seq, theirs.delivered_seq) == (rows[2].seq, rows[1].seq)
+    store.mark_delivered(cid, rows[1].seq)
+    await store.add_message(cid, "chatter", "en nog een", T0)
+    again = await store.conversation(cid)
+    assert again is not None and again.delivered_seq == rows[2].seq

@@ -208,3 +208,18 @@ async def _fifty_flags(proc: Subprocess) -> None:
     assert all(f["ok"] for f in flags)
     assert sum("[NAAM]" in f["text"] for f in flags) == 50
     assert max(delays) < 0.1, (max(delays), statistics.median(delays))
+
+
+async def test_a_chatter_away_during_a_redaction_gets_it_on_resume(srv: Server) -> None:
+    chatter, vera, cid, token = await conversation(srv)
+    text = "mijn bijnaam op school is kiwi"
+    sent = await chatter.call("message", {"text": text})
+    await vera.expect("message")
+    await chatter.close()
+    start = text.index("kiwi")
+    ack = await vera.call("redact_span", {"conversation_id": cid, "message_id": sent["id"],
+                                          "start": start, "end": start + 4, "type": "PERSON"})
+    assert ack["ok"]
+    again = await srv.chatter()
+    resumed = await again.call("resume", {"resume_token": token})
+    assert resumed["redacted"] == [{"message_id": sent["id"], "text": ack["text"]}]

@@ -130,3 +130,42 @@ async def test_nobody_new_is_assigned_to_a_volunteer_in_their_grace_period(
         assert assigned["conversation_id"] == ack["conversation_id"]
         await newcomer.expect("paired")
         assert chatter.seen("requeued") == []
+
+
+async def acknowledged(chatter: Peer, vera: Peer, cid: str, texts: list[str]) -> None:
+    """Vera sends `texts`; the chatter receives (and so acknowledges) each. The chatter's own
+    message after them is handled after those acknowledgements, and its ack means stored."""
+    for text in texts:
+        assert (await vera.call("message", {"conversation_id": cid, "text": text}))["ok"]
+        assert (await chatter.expect("message"))["text"] == text
+    assert (await chatter.call("message", {"text": "oké"}))["ok"]
+
+
+async def test_resume_after_the_end_sends_only_what_was_not_acknowledged(server: Server) -> None:
+    chatter, vera, cid, token = await paired(server)
+    await acknowledged(chatter, vera, cid, ["een", "twee", "drie"])
+    await chatter.close()
+    assert (await vera.call("message", {"conversation_id": cid, "text": "vier"}))["ok"]
+    assert (await vera.call("end", {"conversation_id": cid}))["ok"]
+    again = await server.chatter()
+    ack = await again.call("resume", {"resume_token": token})
+    assert ack["status"] == "ended"
+    assert [m["text"] for m in ack["messages"]] == ["vier"]
+
+
+async def test_resume_after_a_restart_sends_only_what_was_not_acknowledged(
+    settings: Settings,
+) -> None:
+    async with running(settings) as srv:
+        chatter, vera, cid, token = await paired(srv)
+        await acknowledged(chatter, vera, cid, ["een", "twee"])
+        await chatter.close()
+        assert (await vera.call("message", {"conversation_id": cid, "text": "drie"}))["ok"]
+    async with running(settings) as srv:
+        again = await srv.chatter()
+        ack = await again.call("resume", {"resume_token": token})
+        assert ack["ok"] and ack["conversation_id"] == cid
+        assert [m["text"] for m in ack["messages"]] == ["drie"]
+        third = await srv.chatter()
+        await again.close()
+        assert (await third.call("resume", {"resume_token": token}))["messages"] == []
