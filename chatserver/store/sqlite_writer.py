@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class Delivered:
 
 
 # What the writers take from their queue; None stops them.
-Item = Union[Pending, Delivered, None]
+Item = Pending | Delivered | None
 
 
 def delivered_upto(marks: Iterable[Delivered]) -> dict[str, int]:
