@@ -8,11 +8,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from chatserver.errors import ChatError
+from chatserver.lifeline import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +89,8 @@ class RedactionWorker:
         self._ready = False
         self.error = None
         self._pool = ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("spawn")
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+            initializer=die_with_parent, initargs=(os.getpid(),),
         )
         loop = asyncio.get_running_loop()
         try:
