@@ -3,14 +3,7 @@
 
 import { el, request } from "/static/shared/dom.js";
 import { state } from "/static/console/state.js";
-
-const ENTITY_NAME = {
-  PERSON: "naam", LOCATION: "plaats", NEIGHBOURHOOD: "wijk", ADDRESS: "adres", POSTCODE: "postcode",
-  SCHOOL: "school", SPORTS_CLUB: "sportclub", ORGANIZATION: "organisatie", PHONE_NUMBER: "telefoonnummer",
-  EMAIL_ADDRESS: "e-mailadres", SOCIAL_HANDLE: "gebruikersnaam", URL: "url", IBAN: "IBAN", BSN: "BSN",
-  LICENSE_PLATE: "kenteken", DATE_OF_BIRTH: "geboortedatum", IP_ADDRESS: "IP-adres",
-};
-const entityLabel = (type) => ENTITY_NAME[type] || type;
+import { entityLabel, entityTypes, loadConfig } from "/static/console/config.js";
 
 // The flag button and the manual selection on a chatter message's node in `log`.
 export function addFlagControls(log, node, messageId) {
@@ -86,20 +79,31 @@ function offerRedaction(log, node) {
   const start = offsetIn(textNode, range.startContainer, range.startOffset);
   const end = offsetIn(textNode, range.endContainer, range.endOffset);
   if (start === null || end === null || end <= start) return;
-  const type = el("select", { "aria-label": "Soort gegeven" },
-    Object.entries(ENTITY_NAME).map(([value, name]) => el("option", { value, text: name })));
-  const bar = el("div", { class: "redact" },
-    el("span", { text: `“${(node.dataset.text || "").slice(start, end)}” onherkenbaar maken als` }), type,
-    el("button", {
-      type: "button", class: "button button--small", text: "Maak onherkenbaar",
-      onclick: async () => {
-        const ack = await request(state.socket, "redact_span", { conversation_id: log.conv.id, message_id: node.dataset.id, start, end, type: type.value });
-        bar.remove();
-        if (ack.ok && typeof ack.text === "string") log.setMessageText(node, ack.text, true);
-        else log.note(ack.error?.message || "Onherkenbaar maken lukte niet.");
-      },
-    }),
-    el("button", { type: "button", class: "button button--quiet button--small", text: "Annuleer", onclick: () => bar.remove() }));
+  const quoted = `“${(node.dataset.text || "").slice(start, end)}”`;
+  let bar = null;
+  const cancel = el("button", { type: "button", class: "button button--quiet button--small", text: "Annuleer", onclick: () => bar.remove() });
+  const types = entityTypes();
+  if (!types.length) {
+    // The server only accepts its own entity types, and /api/config has not told us them yet.
+    bar = el("div", { class: "redact" },
+      el("span", { text: `${quoted} onherkenbaar maken lukt nu niet: de soorten gegevens zijn niet geladen. Probeer het zo opnieuw.` }), cancel);
+    loadConfig();
+  } else {
+    const type = el("select", { "aria-label": "Soort gegeven" },
+      types.map((value) => el("option", { value, text: entityLabel(value) })));
+    bar = el("div", { class: "redact" },
+      el("span", { text: `${quoted} onherkenbaar maken als` }), type,
+      el("button", {
+        type: "button", class: "button button--small", text: "Maak onherkenbaar",
+        onclick: async () => {
+          const ack = await request(state.socket, "redact_span", { conversation_id: log.conv.id, message_id: node.dataset.id, start, end, type: type.value });
+          bar.remove();
+          if (ack.ok && typeof ack.text === "string") log.setMessageText(node, ack.text, true);
+          else log.note(ack.error?.message || "Onherkenbaar maken lukte niet.");
+        },
+      }),
+      cancel);
+  }
   node.append(bar);
 }
 

@@ -12,7 +12,11 @@ export const state = {
   socket: null,
   user: null,
   available: false,
-  config: { topics: [], max_text_length: 4000, timeout_minutes: { default: 30, min: 5, max: 1440 } },
+  // Until /api/config has answered: no topics and no entity types (labels fall back to the type).
+  config: {
+    topics: [], entity_types: [], entity_labels: {}, max_text_length: 4000,
+    timeout_minutes: { default: 30, min: 5, max: 1440 },
+  },
   conversations: new Map(), // conversation_id → Conversation
   selected: null, // conversation_id or "overview"
 };
