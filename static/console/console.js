@@ -3,7 +3,7 @@
 
 import { $, show } from "/static/shared/dom.js";
 import { ApiError } from "/static/shared/api.js";
-import { api, state } from "/static/console/state.js";
+import { api, state, isSupervisor } from "/static/console/state.js";
 import { allowSound, chime, resetTitle } from "/static/console/cues.js";
 import { loadConfig, onConfig } from "/static/console/config.js";
 import { connect, disconnect } from "/static/console/connection.js";
@@ -94,7 +94,8 @@ function enterConsole() {
 
 function renderUser() {
   showUser(state.user);
-  show(ui.overview, false);
+  // On a reconnect's `state` the selection stays: so does the overview, for whoever may see it.
+  show(ui.overview, state.selected === "overview" && isSupervisor());
   renderOverviewTab();
   renderTabs();
 }
