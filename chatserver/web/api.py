@@ -19,10 +19,21 @@ from chatserver.ratelimit import KeyedBuckets
 from chatserver.service import ChatService
 from chatserver.web.headers import is_https
 from chatserver.web.responses import error, from_chat_error, json_body, ok
+from redaction import ENTITY_TYPES
 
 SAFE = ("GET", "HEAD", "OPTIONS")
 # Login errors that ask for (another) second factor: 401 like a wrong password.
 LOGIN_401 = ("otp_required", "invalid_otp", "otp_not_enrolled")
+# The console's one table of Dutch names of the entity types (hints, manual redaction): a
+# placeholder stands in a redacted text, a label in a sentence ("Mogelijk herkenbaar: naam").
+ENTITY_LABELS = {
+    "PERSON": "naam", "LOCATION": "plaats", "NEIGHBOURHOOD": "wijk", "ADDRESS": "adres",
+    "POSTCODE": "postcode", "SCHOOL": "school", "SPORTS_CLUB": "sportclub",
+    "ORGANIZATION": "organisatie", "PHONE_NUMBER": "telefoonnummer",
+    "EMAIL_ADDRESS": "e-mailadres", "SOCIAL_HANDLE": "gebruikersnaam", "URL": "url",
+    "IBAN": "IBAN", "BSN": "BSN", "LICENSE_PLATE": "kenteken", "DATE_OF_BIRTH": "geboortedatum",
+    "IP_ADDRESS": "IP-adres",
+}
 
 
 def _same_origin(request: Request, allowed: tuple[str, ...]) -> bool:
@@ -94,6 +105,9 @@ class Api:
             "timeout_minutes": {"default": s.timeout_default_minutes,
                                 "min": s.timeout_min_minutes, "max": s.timeout_max_minutes},
             "block_days": s.block_default_days,
+            "entity_types": list(ENTITY_TYPES),
+            # A type the table lacks keeps its own name rather than disappearing from the console.
+            "entity_labels": {t: ENTITY_LABELS.get(t, t) for t in ENTITY_TYPES},
         })
 
     async def login(self, request: Request) -> Response:

@@ -2,8 +2,10 @@
 // export and blocks. Text from the server is only ever set with textContent.
 
 import { el, $, formatDate } from "/static/shared/dom.js";
-import { call, download, query, saveBlob, session, ApiError } from "/static/coordinator/api.js";
+import { apiClient, query, saveBlob, ApiError } from "/static/shared/api.js";
 import { render as renderStatistics } from "/static/coordinator/statistics.js";
+
+const { session, call, download } = apiClient({ tokenKey: "coordinator_token" });
 
 const KIND = { access: "Inzage", erasure: "Verwijdering", objection: "Bezwaar" };
 const STATUS = { open: "Open", extended: "Verlengd", done: "Afgehandeld", refused: "Afgewezen" };

@@ -9,7 +9,7 @@ import time
 import urllib.request
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import NEUTRAL_SITE, Server, login, shot
 
@@ -34,6 +34,34 @@ def say(phone: Page, desktop: Page, text: str) -> None:
 def end(phone: Page, desktop: Page) -> None:
     desktop.get_by_role("button", name="Gesprek beëindigen").click()
     expect(phone.get_by_role("heading", name="Het gesprek is afgelopen")).to_be_visible()
+
+
+def select_word(page: Page, word: str) -> None:
+    """Selects `word` in the chatter message containing it, as a volunteer would with the mouse."""
+    bubble = page.get_by_role("log").locator(".msg__text", has_text=word)
+    bubble.evaluate("""(el, word) => {
+        // Text nodes as shown (hints may have split the text; screen-reader notes do not count).
+        const nodes = [];
+        const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+            if (!n.parentElement.closest('.visually-hidden')) nodes.push(n);
+        }
+        const full = nodes.map((n) => n.data).join('');
+        const start = full.indexOf(word);
+        const end = start + word.length;
+        const at = (offset) => {
+            for (const n of nodes) {
+                if (offset <= n.data.length) return [n, offset];
+                offset -= n.data.length;
+            }
+        };
+        const range = document.createRange();
+        range.setStart(...at(start));
+        range.setEnd(...at(end));
+        getSelection().removeAllRanges();
+        getSelection().addRange(range);
+        el.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+    }""", word)
 
 
 def _has_redact_span() -> bool:
@@ -84,37 +112,54 @@ def test_a_volunteer_redacts_a_selected_part_by_hand(
     paired(phone, desktop)
     text = "Mijn broer Joris zit ook op die school"
     say(phone, desktop, text)
-    bubble = desktop.get_by_role("log").locator(".msg__text", has_text="Joris")
-    # Select "Joris" as a volunteer would with the mouse.
-    bubble.evaluate("""(el) => {
-        // Text nodes as shown (hints may have split the text; screen-reader notes do not count).
-        const nodes = [];
-        const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
-        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-            if (!n.parentElement.closest('.visually-hidden')) nodes.push(n);
-        }
-        const full = nodes.map((n) => n.data).join('');
-        const start = full.indexOf('Joris');
-        const end = start + 'Joris'.length;
-        const at = (offset) => {
-            for (const n of nodes) {
-                if (offset <= n.data.length) return [n, offset];
-                offset -= n.data.length;
-            }
-        };
-        const range = document.createRange();
-        range.setStart(...at(start));
-        range.setEnd(...at(end));
-        getSelection().removeAllRanges();
-        getSelection().addRange(range);
-        el.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
-    }""")
+    select_word(desktop, "Joris")
+    # The kinds on offer are the server's entity types, with the server's Dutch labels.
+    with urllib.request.urlopen(server.url + "/api/config", timeout=5) as response:
+        config = json.load(response)
+    kinds = desktop.get_by_label("Soort gegeven").locator("option")
+    expect(kinds).to_have_text([config["entity_labels"][t] for t in config["entity_types"]])
+    assert kinds.evaluate_all("(options) => options.map((o) => o.value)") == config["entity_types"]
     desktop.get_by_label("Soort gegeven").select_option("PERSON")
     shot(desktop, "console-desktop-4-redact-selection")
     desktop.get_by_role("button", name="Maak onherkenbaar").click()
     expect(desktop.get_by_role("log").get_by_text("Mijn broer [NAAM] zit ook op die school")).to_be_visible()
     expect(phone.get_by_role("log").get_by_text("Mijn broer [NAAM] zit ook op die school")).to_be_visible()
     expect(phone.get_by_role("log")).not_to_contain_text("Joris")
+    end(phone, desktop)
+
+
+def test_the_console_takes_the_kinds_of_detail_from_the_server_and_copes_without_them(
+    phone: Page, desktop: Page, server: Server
+) -> None:
+    """The console keeps no list of entity types: while /api/config fails it says it cannot offer
+    them and asks again; once the server answers, its labels are what the console offers."""
+    config_fails = True
+
+    def config(route: Route) -> None:
+        if config_fails:
+            route.fulfill(status=503, json={"error": {"code": "unavailable", "message": "Even niet."}})
+            return
+        response = route.fetch()
+        body = response.json()
+        body["entity_labels"]["PERSON"] = "naam (van de server)"
+        route.fulfill(response=response, json=body)
+
+    desktop.route("**/api/config", config)
+    with desktop.expect_response(lambda r: r.url.endswith("/api/config") and r.status == 503):
+        paired(phone, desktop)
+    say(phone, desktop, "Ik heet Noor en ik woon hier pas")
+    config_fails = False
+    select_word(desktop, "Noor")
+    expect(desktop.get_by_text("de soorten gegevens zijn niet geladen")).to_be_visible()
+    expect(desktop.get_by_label("Soort gegeven")).to_have_count(0)
+    # That selection asked the server again; the server's max_capacity (6) shows it has answered.
+    expect(desktop.get_by_label("Capaciteit").locator("option")).to_have_count(6)
+    select_word(desktop, "Noor")
+    kind = desktop.get_by_label("Soort gegeven")
+    expect(kind.locator("option", has_text="naam (van de server)")).to_have_count(1)
+    kind.select_option("PERSON")
+    desktop.get_by_role("button", name="Maak onherkenbaar").click()
+    expect(phone.get_by_role("log").get_by_text("Ik heet [NAAM] en ik woon hier pas")).to_be_visible()
     end(phone, desktop)
 
 

@@ -3,10 +3,11 @@ whisper reaches the volunteer only. Several chats of one volunteer sit side by s
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, WebSocketRoute, expect
 
 from tests.browser.conftest import login, shot
 
@@ -106,3 +107,45 @@ def test_two_chats_side_by_side_with_unread_counts(
         desktop.get_by_role("button", name="Sluit gesprek").click()
     for phone in (first, second):
         expect(phone.get_by_role("heading", name="Het gesprek is afgelopen")).to_be_visible()
+
+
+def test_after_a_dropped_connection_the_supervisor_is_where_they_were(
+    phone: Page, desktop: Page, new_page: Any
+) -> None:
+    supervisor = new_page("desktop")
+    # Every Socket.IO WebSocket of the supervisor goes through this route, so the test can cut it.
+    routes: list[tuple[WebSocketRoute, WebSocketRoute]] = []
+
+    def through(ws: WebSocketRoute) -> None:
+        routes.append((ws, ws.connect_to_server()))
+
+    supervisor.route_web_socket(re.compile(r"/socket\.io/"), through)
+    login(supervisor, "sam", available=False)
+    login(desktop, "vera")
+    phone.goto("/")
+    phone.get_by_role("button", name="Start een gesprek").click()
+    expect(phone.get_by_role("heading", name="Je praat met Vera")).to_be_visible()
+    supervisor.get_by_role("row").filter(has_text="Vera").get_by_role("button", name="Lees mee met").click()
+    reading = supervisor.get_by_role("tab", name=re.compile("meelezen"))
+    expect(reading).to_have_attribute("aria-selected", "true")
+    supervisor.get_by_role("tab", name="Overzicht").click()
+
+    connections = len(routes)
+    page_side, server_side = routes[-1]
+    page_side.close(code=4000, reason="netwerk weg")
+    server_side.close()
+    desktop.get_by_role("textbox", name="Bericht").fill("Geschreven terwijl Sam weg was")
+    desktop.get_by_role("button", name="Verstuur").click()
+
+    # Reading along again after the reconnect: what was missed arrives in the (hidden) tab, once.
+    missed = supervisor.locator(".conv__log").get_by_text("Geschreven terwijl Sam weg was")
+    expect(missed).to_have_count(1, timeout=20_000)
+    assert len(routes) > connections  # it really reconnected
+    # And the supervisor is still on the overview.
+    expect(supervisor.get_by_role("tab", name="Overzicht")).to_have_attribute("aria-selected", "true")
+    expect(supervisor.get_by_role("heading", name="Lopende gesprekken")).to_be_visible()
+    expect(supervisor.get_by_role("status").filter(has_text="Verbinding")).to_have_count(0)
+    reading.click()
+    expect(supervisor.get_by_role("log").get_by_text("Geschreven terwijl Sam weg was")).to_have_count(1)
+    desktop.get_by_role("button", name="Gesprek beëindigen").click()
+    expect(phone.get_by_role("heading", name="Het gesprek is afgelopen")).to_be_visible()
