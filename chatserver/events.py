@@ -1,19 +1,18 @@
-"""Payload schemas of the Socket.IO events, checked in one place.
+"""Payload schemas of the Socket.IO events, in both directions, in one place.
 
-Each parser returns clean values or raises ChatError with the protocol's code."""
+Inbound: each parser returns clean values or raises ChatError with the protocol's code.
+Outbound: one TypedDict per event (`OUTBOUND`), which the outbox builds and the test clients
+check every received event against (`violations`)."""
 
 from __future__ import annotations
 
+import types
+import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from chatserver.errors import ChatError
-
-ENTITY_TYPES = (
-    "PERSON", "LOCATION", "NEIGHBOURHOOD", "ADDRESS", "POSTCODE", "SCHOOL", "SPORTS_CLUB",
-    "ORGANIZATION", "PHONE_NUMBER", "EMAIL_ADDRESS", "SOCIAL_HANDLE", "URL", "IBAN", "BSN",
-    "LICENSE_PLATE", "DATE_OF_BIRTH", "IP_ADDRESS",
-)
+from redaction import ENTITY_TYPES
 
 
 def obj(payload: Any) -> dict[str, Any]:
@@ -95,3 +94,179 @@ def span(payload: dict[str, Any], text_length: int) -> Span:
     if kind not in ENTITY_TYPES:
         raise ChatError("invalid", "`type` moet een soort persoonsgegeven uit de lijst zijn.")
     return Span(start, end, str(kind))
+
+
+# -- outbound ----------------------------------------------------------------------------------
+
+CHAT = "/chat"
+STAFF = "/staff"
+
+Reason = Literal["chatter", "volunteer", "timeout", "blocked"]
+
+
+class Queue(TypedDict):
+    position: int
+
+
+class Paired(TypedDict):
+    conversation_id: str
+    volunteer: str
+
+
+# "from" is a keyword: these are declared in TypedDict's functional form.
+Message = TypedDict("Message", {
+    "id": str, "conversation_id": str, "from": Literal["chatter", "volunteer"], "text": str,
+    "ts": str,
+})
+ChatterTyping = TypedDict("ChatterTyping", {
+    "from": Literal["volunteer"], "typing": bool,
+})
+StaffTyping = TypedDict("StaffTyping", {
+    "conversation_id": str, "from": Literal["chatter"], "typing": bool,
+})
+Whisper = TypedDict("Whisper", {
+    "conversation_id": str, "from": str, "text": str, "ts": str,
+})
+
+
+class Redacted(TypedDict):
+    conversation_id: str
+    message_id: str
+    text: str
+
+
+class ChatterEnded(TypedDict):
+    conversation_id: str
+    reason: Reason
+    reference: str
+
+
+class StaffEnded(TypedDict):
+    conversation_id: str
+    reason: Reason
+
+
+class Requeued(TypedDict):
+    conversation_id: str
+    position: int
+
+
+class _Assigned(TypedDict):
+    conversation_id: str
+    chatter: str
+    contact_count: int
+    started_at: str
+
+
+class Assigned(_Assigned, total=False):
+    age: int
+    topic: str
+    timeout_count: int
+
+
+class Listed(Assigned):
+    """A conversation in `state` and `list_conversations`."""
+
+    status: Literal["waiting", "active"]
+    volunteer: str | None
+
+
+class QueueSize(TypedDict):
+    waiting: int
+
+
+class User(TypedDict):
+    username: str
+    display_name: str
+    role: str
+
+
+class State(TypedDict):
+    user: User
+    available: bool
+    capacity: int
+    waiting: int
+    conversations: list[Listed]
+
+
+class Entity(TypedDict):
+    type: str
+    start: int
+    end: int
+
+
+class Hints(TypedDict):
+    conversation_id: str
+    message_id: str
+    entities: list[Entity]
+
+
+class Empty(TypedDict):
+    pass
+
+
+OUTBOUND: dict[tuple[str, str], Any] = {
+    (CHAT, "queue"): Queue,
+    (CHAT, "paired"): Paired,
+    (CHAT, "message"): Message,
+    (CHAT, "typing"): ChatterTyping,
+    (CHAT, "redacted"): Redacted,
+    (CHAT, "ended"): ChatterEnded,
+    (CHAT, "requeued"): Requeued,
+    (STAFF, "assigned"): Assigned,
+    (STAFF, "message"): Message,
+    (STAFF, "typing"): StaffTyping,
+    (STAFF, "redacted"): Redacted,
+    (STAFF, "whisper"): Whisper,
+    (STAFF, "ended"): StaffEnded,
+    (STAFF, "queue_size"): QueueSize,
+    (STAFF, "state"): State,
+    (STAFF, "hints"): Hints,
+    (STAFF, "conversations_changed"): Empty,
+}
+
+
+def violations(namespace: str, event: str, payload: Any) -> list[str]:
+    """What is wrong with an emitted event against its definition (empty: nothing)."""
+    schema = OUTBOUND.get((namespace, event))
+    if schema is None:
+        return [f"{namespace} {event}: no such outbound event"]
+    return _check(payload, schema, f"{namespace} {event}")
+
+
+def _check(value: Any, expected: Any, where: str) -> list[str]:
+    origin = typing.get_origin(expected)
+    if expected is Any:
+        return []
+    if expected is None or expected is type(None):
+        return [] if value is None else [f"{where}: {value!r} is not null"]
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(expected)
+        return [] if any(not _check(value, o, where) for o in options) else [
+            f"{where}: {value!r} is none of {options}"]
+    if origin is Literal:
+        return [] if value in typing.get_args(expected) else [
+            f"{where}: {value!r} not in {typing.get_args(expected)}"]
+    if origin is list:
+        if not isinstance(value, list):
+            return [f"{where}: {value!r} is not a list"]
+        (item,) = typing.get_args(expected)
+        return [v for i, x in enumerate(value) for v in _check(x, item, f"{where}[{i}]")]
+    if typing.is_typeddict(expected):
+        return _check_dict(value, expected, where)
+    if expected is int and isinstance(value, bool):
+        return [f"{where}: {value!r} is not an int"]
+    return [] if isinstance(value, expected) else [
+        f"{where}: {value!r} is not {expected.__name__}"]
+
+
+def _check_dict(value: Any, schema: Any, where: str) -> list[str]:
+    if not isinstance(value, dict):
+        return [f"{where}: {value!r} is not an object"]
+    hints = typing.get_type_hints(schema)
+    problems = [f"{where}: missing `{k}`" for k in schema.__required_keys__ if k not in value]
+    problems += [f"{where}: unexpected `{k}`" for k in value if k not in hints]
+    for key, typ in hints.items():
+        if key in value:
+            problems += _check(value[key], typ, f"{where}.{key}")
+    return problems

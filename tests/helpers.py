@@ -21,6 +21,7 @@ import httpx
 import socketio
 import uvicorn
 
+from chatserver import events as event_schemas
 from chatserver.app import create_app
 from chatserver.auth import hash_password
 from chatserver.clock import Clock
@@ -54,9 +55,12 @@ class Peer:
         self.events: dict[str, list[Any]] = defaultdict(list)
         self._changed = asyncio.Condition()
         self.connect_error: Any = None
+        # Every event received, checked against its definition in chatserver/events.py.
+        self.violations: list[str] = []
 
         @self.sio.on("*", namespace=namespace)
         async def any_event(event: str, data: Any = None) -> None:
+            self.violations += event_schemas.violations(namespace, event, data)
             async with self._changed:
                 self.events[event].append(data)
                 self._changed.notify_all()
@@ -135,6 +139,8 @@ class Server:
         self.server.should_exit = True
         if self.task:
             await asyncio.wait_for(self.task, 15)
+        problems = [v for p in self.peers for v in p.violations]
+        assert not problems, f"events that break their definition: {problems[:5]}"
 
     async def add_user(self, name: str, role: str = "volunteer", password: str = "wachtwoord-123",
                        display_name: str | None = None) -> str:
