@@ -20,6 +20,7 @@ from chatserver.auth import Sessions
 from chatserver.clock import Clock, OffsetClock
 from chatserver.config import Settings
 from chatserver.live import LiveState, MemoryLiveState
+from chatserver.outbox import Outbox
 from chatserver.privacy.retention import RetentionLoop
 from chatserver.realtime.chat import ChatNamespace
 from chatserver.realtime.server import ChatServer
@@ -95,7 +96,7 @@ def create_app(settings: Settings, clock: Clock | None = None,
     live = live or build_live(settings)
     sio = build_sio(settings)
     redactor = RedactionWorker(enabled=settings.redactor_enabled)
-    service = ChatService(settings, store, live, sio, clock, redactor)
+    service = ChatService(settings, store, live, Outbox(sio), clock, redactor)
     sessions = Sessions(store, timedelta(minutes=settings.session_idle_minutes),
                         timedelta(hours=settings.session_max_hours),
                         require_totp_for=settings.require_totp_for)

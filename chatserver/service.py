@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import socketio
 from sqlalchemy import func
 
 from chatserver import events, moderation
@@ -22,7 +21,9 @@ from chatserver.auth import StaffMember
 from chatserver.clock import Clock, iso
 from chatserver.config import Settings
 from chatserver.errors import ChatError, Refused
+from chatserver.events import CHAT, STAFF, Reason
 from chatserver.live import LiveConversation, LiveState, LiveUnavailable, Pairing
+from chatserver.outbox import Outbox
 from chatserver.privacy import references
 from chatserver.ratelimit import Bucket
 from chatserver.redaction_worker import RedactionWorker
@@ -32,8 +33,7 @@ from chatserver.store.store import new_id, utc
 
 log = logging.getLogger(__name__)
 
-CHAT = "/chat"
-STAFF = "/staff"
+__all__ = ["CHAT", "STAFF", "ChatService"]
 
 try:
     LOCAL_TZ: Any = ZoneInfo("Europe/Amsterdam")
@@ -66,14 +66,6 @@ def refusal(kind: str, until: datetime) -> dict[str, str]:
     return {"code": "timeout", "until": iso(until), "message": message}
 
 
-def staff_rooms(conversation_id: str, volunteer_id: str | None) -> list[str]:
-    """Who on /staff sees a conversation: its monitoring supervisors and its volunteer."""
-    rooms = [f"monitor:{conversation_id}"]
-    if volunteer_id:
-        rooms.append(f"user:{volunteer_id}")
-    return rooms
-
-
 @dataclass
 class ChatterConnection:
     address_hash: str
@@ -96,14 +88,14 @@ class ChatService:
         settings: Settings,
         store: Store,
         live: LiveState,
-        sio: socketio.AsyncServer,
+        outbox: Outbox,
         clock: Clock,
         redactor: RedactionWorker,
     ) -> None:
         self.settings = settings
         self.store = store
         self.live = live
-        self.sio = sio
+        self.outbox = outbox
         self.clock = clock
         self.redactor = redactor
         self.chatters: dict[str, ChatterConnection] = {}
@@ -282,13 +274,6 @@ class ChatService:
 
     # -- emitting ----------------------------------------------------------------------------
 
-    @staticmethod
-    def _staff_rooms(conv: LiveConversation) -> list[str]:
-        return staff_rooms(conv.id, conv.volunteer_id)
-
-    async def _to_chatter(self, conversation_id: str, event: str, data: dict[str, Any]) -> None:
-        await self.sio.emit(event, data, room=f"chatter:{conversation_id}", namespace=CHAT)
-
     async def _deliver_to_chatter(self, conv: LiveConversation, row: MessageRow) -> None:
         """A volunteer message to the chatter, acknowledged so that `resume` knows what arrived."""
         if conv.chatter_sid is None:
@@ -301,19 +286,15 @@ class ChatService:
             if live is not None and live.delivered_seq < seq:
                 await self.live.update(cid, delivered_seq=seq)
 
-        # A chatter on this worker is reached directly, not through Redis (FACTS: every worker
-        # would decode it); elsewhere the Redis manager carries the message and the ack back.
-        await self.sio.emit(
-            "message", self._message_payload(row), to=conv.chatter_sid, namespace=CHAT,
-            callback=delivered, ignore_queue=conv.chatter_sid in self.chatters,
-        )
+        await self.outbox.message_to_chatter(conv, self._message_payload(row), delivered=delivered,
+                                             local=conv.chatter_sid in self.chatters)
 
     @staticmethod
-    def _message_payload(row: MessageRow) -> dict[str, Any]:
+    def _message_payload(row: MessageRow) -> events.Message:
         return {
             "id": row.id,
             "conversation_id": row.conversation_id,
-            "from": row.sender,
+            "from": "chatter" if row.sender == "chatter" else "volunteer",
             "text": row.text,
             "ts": iso(row.ts),
         }
@@ -329,8 +310,8 @@ class ChatService:
             self._names[user_id] = name
         return name
 
-    async def _assigned_payload(self, conv: LiveConversation) -> dict[str, Any]:
-        payload: dict[str, Any] = {
+    async def _assigned_payload(self, conv: LiveConversation) -> events.Assigned:
+        payload: events.Assigned = {
             "conversation_id": conv.id,
             "chatter": conv.alias,
             "contact_count": conv.contact_count,
@@ -346,7 +327,7 @@ class ChatService:
         return payload
 
     async def _conversations_changed(self) -> None:
-        await self.sio.emit("conversations_changed", {}, room="supervisors", namespace=STAFF)
+        await self.outbox.conversations_changed()
 
     async def broadcast_queue(self) -> None:
         """The queue changed: every worker tells its own chatters and staff what changed."""
@@ -372,16 +353,14 @@ class ChatService:
         for pos, cid in enumerate(queue, start=1):
             if cid in local and self._positions.get(cid) != pos:
                 self._positions[cid] = pos
-                await self.sio.emit("queue", {"position": pos}, room=f"chatter:{cid}",
-                                    namespace=CHAT, ignore_queue=True)
+                await self.outbox.queue_position(cid, pos)
         if len(self._positions) > len(queue):
             waiting = set(queue)
             for cid in [c for c in self._positions if c not in waiting]:
                 del self._positions[cid]
         if len(queue) != self._waiting:
             self._waiting = len(queue)
-            await self.sio.emit("queue_size", {"waiting": len(queue)}, room="staff",
-                                namespace=STAFF, ignore_queue=True)
+            await self.outbox.queue_size(len(queue))
 
     # -- pairing -----------------------------------------------------------------------------
 
@@ -415,10 +394,8 @@ class ChatService:
         )
         self._positions.pop(cid, None)
         name = await self._display_name(vid)
-        await self._to_chatter(cid, "paired", {"conversation_id": cid, "volunteer": name})
-        await self.sio.emit(
-            "assigned", await self._assigned_payload(conv), room=f"user:{vid}", namespace=STAFF
-        )
+        await self.outbox.paired(cid, name)
+        await self.outbox.assigned(vid, await self._assigned_payload(conv))
         await self._conversations_changed()
 
     # -- chatters ----------------------------------------------------------------------------
@@ -508,7 +485,7 @@ class ChatService:
         )
         position = await self.live.add_conversation(conv, queue=True)
         conn.conversation_id = cid
-        await self.sio.enter_room(sid, f"chatter:{cid}", namespace=CHAT)
+        await self.outbox.join_conversation(sid, cid)
         self._positions[cid] = position
         self._spawn(self._after_start(), "after-start")
         return {"ok": True, "conversation_id": cid, "position": position, "resume_token": token}
@@ -528,10 +505,7 @@ class ChatService:
             conv.id, "chatter", text, self.clock.now(), client_id=client_id
         )
         if not row.duplicate:
-            await self.sio.emit(
-                "message", self._message_payload(row), room=self._staff_rooms(conv),
-                namespace=STAFF,
-            )
+            await self.outbox.message_to_staff(conv, self._message_payload(row))
             if conv.volunteer_id and self.redactor.status == "ready":
                 self._spawn(self._hint(conv, row), "hints")
         return {"ok": True, "id": row.id, "ts": iso(row.ts)}
@@ -540,21 +514,15 @@ class ChatService:
         """Deliver first, hint after: the spans the pipeline suspects, without the text."""
         entities = await self.redactor.hints(row.text)
         if entities:
-            await self.sio.emit(
-                "hints",
-                {"conversation_id": conv.id, "message_id": row.id, "entities": entities},
-                room=self._staff_rooms(conv), namespace=STAFF,
-            )
+            await self.outbox.hints(conv, row.id, [
+                {"type": e["type"], "start": e["start"], "end": e["end"]} for e in entities])
 
     async def chatter_typing(self, sid: str, payload: Any) -> dict[str, Any]:
         conn = self._chatter(sid)
         typing = events.boolean(events.obj(payload), "typing")
         conv = await self._chatter_conversation(conn)
         if conv.volunteer_id:
-            await self.sio.emit(
-                "typing", {"conversation_id": conv.id, "from": "chatter", "typing": typing},
-                room=self._staff_rooms(conv), namespace=STAFF,
-            )
+            await self.outbox.chatter_typing(conv, typing)
         return {"ok": True}
 
     async def leave(self, sid: str, payload: Any) -> dict[str, Any]:
@@ -611,7 +579,7 @@ class ChatService:
             updates["delivered_seq"] = max(conv.delivered_seq, missed[-1].seq)
             self.store.mark_delivered(cid, missed[-1].seq)
         await self.live.update(cid, **updates)
-        await self.sio.enter_room(sid, f"chatter:{cid}", namespace=CHAT)
+        await self.outbox.join_conversation(sid, cid)
         if conv.volunteer_id:
             reply.update(status="active", volunteer=await self._display_name(conv.volunteer_id))
         else:
@@ -650,7 +618,7 @@ class ChatService:
 
     # -- ending ------------------------------------------------------------------------------
 
-    async def end(self, cid: str, reason: str) -> str:
+    async def end(self, cid: str, reason: Reason) -> str:
         """End a live conversation for everyone; returns the chatter's personal reference."""
         conv = await self.live.remove(cid, self._now())
         if conv is None:
@@ -662,13 +630,7 @@ class ChatService:
             cid, status="ended", ended_at=self.clock.now(), end_reason=reason,
             reference_hash=references.reference_hash(self.settings.secret_key, reference),
         )
-        await self._to_chatter(
-            cid, "ended", {"conversation_id": cid, "reason": reason, "reference": reference}
-        )
-        await self.sio.emit(
-            "ended", {"conversation_id": cid, "reason": reason}, room=self._staff_rooms(conv),
-            namespace=STAFF,
-        )
+        await self.outbox.ended(conv, reason, reference)
         await self.broadcast_queue()
         await self._conversations_changed()
         self.request_pairing()
@@ -680,11 +642,8 @@ class ChatService:
         self.staff[sid] = StaffConnection(member, self._bucket())
         await self.live.staff_joined(member.id, sid)
         self._cancel_grace(f"v:{member.id}")
-        await self.sio.enter_room(sid, f"user:{member.id}", namespace=STAFF)
-        await self.sio.enter_room(sid, f"session:{member.token_hash[:32]}", namespace=STAFF)
-        await self.sio.enter_room(sid, "staff", namespace=STAFF)
-        if member.can("supervisor"):
-            await self.sio.enter_room(sid, "supervisors", namespace=STAFF)
+        await self.outbox.join_staff(sid, member.id, member.token_hash[:32],
+                                     supervisor=member.can("supervisor"))
         self.request_pairing()  # an available volunteer back from their grace period
 
     async def staff_state(self, sid: str) -> None:
@@ -694,24 +653,20 @@ class ChatService:
             return
         member = conn.member
         available, capacity, active = await self.live.volunteer(member.id)
-        convs = []
+        convs: list[events.Listed] = []
         for cid in active:
             conv = await self.live.conversation(cid)
             if conv is not None:
                 convs.append({**await self._assigned_payload(conv), "status": "active",
                               "volunteer": member.display_name})
-        await self.sio.emit(
-            "state",
-            {
-                "user": {"username": member.username, "display_name": member.display_name,
-                         "role": member.role},
-                "available": available,
-                "capacity": capacity,
-                "waiting": len(await self.live.queue()),
-                "conversations": convs,
-            },
-            to=sid, namespace=STAFF,
-        )
+        await self.outbox.state(sid, {
+            "user": {"username": member.username, "display_name": member.display_name,
+                     "role": member.role},
+            "available": available,
+            "capacity": capacity,
+            "waiting": len(await self.live.queue()),
+            "conversations": convs,
+        })
 
     def _member(self, sid: str, minimum: str = "volunteer") -> StaffConnection:
         conn = self.staff.get(sid)
@@ -770,8 +725,7 @@ class ChatService:
         for cid in active:
             position = queue.index(cid) + 1 if cid in queue else 1
             self._positions[cid] = position
-            await self._to_chatter(cid, "requeued", {"conversation_id": cid, "position": position})
-            await self._to_chatter(cid, "queue", {"position": position})
+            await self.outbox.requeued(cid, position)
         if active:
             log.info("requeued %d conversations of a volunteer who left", len(active))
         await self.broadcast_queue()
@@ -804,10 +758,7 @@ class ChatService:
             conv.id, "volunteer", text, self.clock.now(), staff_id=conn.member.id
         )
         await self._deliver_to_chatter(conv, row)
-        await self.sio.emit(
-            "message", self._message_payload(row), room=self._staff_rooms(conv),
-            skip_sid=sid, namespace=STAFF,
-        )
+        await self.outbox.message_to_staff(conv, self._message_payload(row), skip_sid=sid)
         return {"ok": True, "id": row.id, "ts": iso(row.ts)}
 
     async def staff_typing(self, sid: str, payload: Any) -> dict[str, Any]:
@@ -816,7 +767,7 @@ class ChatService:
         typing = events.boolean(data, "typing")
         conv = await self._live_conversation(data)
         self._own(conv, conn.member)
-        await self._to_chatter(conv.id, "typing", {"from": "volunteer", "typing": typing})
+        await self.outbox.volunteer_typing(conv.id, typing)
         return {"ok": True}
 
     async def staff_end(self, sid: str, payload: Any) -> dict[str, Any]:
@@ -849,7 +800,7 @@ class ChatService:
     async def monitor(self, sid: str, payload: Any) -> dict[str, Any]:
         conn = self._member(sid, "supervisor")
         conv = await self._live_conversation(events.obj(payload))
-        await self.sio.enter_room(sid, f"monitor:{conv.id}", namespace=STAFF)
+        await self.outbox.monitor(sid, conv.id)
         conn.monitoring.add(conv.id)
         await self.audit(conn.member, "monitor", conv.id)
         rows = await self.store.messages_of(conv.id)
@@ -863,7 +814,7 @@ class ChatService:
         conn = self._member(sid, "supervisor")
         cid = events.ident(events.obj(payload), "conversation_id")
         assert cid is not None
-        await self.sio.leave_room(sid, f"monitor:{cid}", namespace=STAFF)
+        await self.outbox.unmonitor(sid, cid)
         conn.monitoring.discard(cid)
         return {"ok": True}
 
@@ -875,18 +826,15 @@ class ChatService:
         if conv.volunteer_id is None:
             raise ChatError("not_found", "Dit gesprek heeft nog geen vrijwilliger.")
         ts = iso(self.clock.now())
-        await self.sio.emit(
-            "whisper",
-            {"conversation_id": conv.id, "from": conn.member.display_name, "text": text, "ts": ts},
-            room=f"user:{conv.volunteer_id}", namespace=STAFF,
-        )
+        await self.outbox.whisper(conv.volunteer_id, {
+            "conversation_id": conv.id, "from": conn.member.display_name, "text": text, "ts": ts})
         await self.audit(conn.member, "whisper", conv.id)
         return {"ok": True, "ts": ts}
 
     async def list_conversations(self, sid: str, payload: Any) -> dict[str, Any]:
         self._member(sid, "supervisor")
         events.obj(payload)
-        items = []
+        items: list[events.Listed] = []
         for conv in await self.live.conversations():
             volunteer = await self._display_name(conv.volunteer_id) if conv.volunteer_id else None
             items.append({
@@ -913,13 +861,6 @@ class ChatService:
             raise ChatError("not_found")
         return row, message
 
-    async def _publish_redaction(self, cid: str, volunteer_id: str | None, mid: str,
-                                 text: str) -> None:
-        payload = {"conversation_id": cid, "message_id": mid, "text": text}
-        await self._to_chatter(cid, "redacted", payload)
-        rooms = staff_rooms(cid, volunteer_id)
-        await self.sio.emit("redacted", payload, room=rooms, namespace=STAFF)
-
     async def flag(self, sid: str, payload: Any) -> dict[str, Any]:
         conn = self._member(sid)
         # The redactor works one message at a time anyway; letting only a few flags at once near
@@ -933,7 +874,7 @@ class ChatService:
         changed = text != message.text
         await self.store.replace_text(message.id, text, redacted=changed)
         if changed:
-            await self._publish_redaction(row.id, row.volunteer_id, message.id, text)
+            await self.outbox.redacted(row.id, row.volunteer_id, message.id, text)
         await self.audit(conn.member, "flag", row.id,
                          {"message_id": message.id, "entities": [e["type"] for e in entities]})
         return {
@@ -955,7 +896,7 @@ class ChatService:
         span = events.span(data, len(message.text))
         text = await self.redactor.redact_span(message.text, span.start, span.end, span.type)
         await self.store.replace_text(message.id, text, redacted=True)
-        await self._publish_redaction(row.id, row.volunteer_id, message.id, text)
+        await self.outbox.redacted(row.id, row.volunteer_id, message.id, text)
         await self.audit(conn.member, "redact_span", row.id,
                          {"message_id": message.id, "type": span.type})
         return {"ok": True, "text": text}
@@ -1036,4 +977,4 @@ class ChatService:
     async def _disconnect_session(self, token_hash: str) -> None:
         for sid, conn in list(self.staff.items()):
             if token_hash and conn.member.token_hash == token_hash:
-                await self.sio.disconnect(sid, namespace=STAFF, ignore_queue=True)
+                await self.outbox.disconnect_staff(sid)
