@@ -10,8 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from chatserver.clock import iso
-from chatserver.store import Store
-from chatserver.store.store import utc
+from chatserver.store import Store, utc
 
 
 @dataclass(frozen=True)
@@ -25,7 +24,7 @@ class Sanction:
 
 
 async def impose(store: Store, sanction: Sanction, now: datetime) -> str:
-    return await store.add_sanction({
+    return await store.sanctions.add({
         "kind": sanction.kind,
         "address_hash": sanction.address_hash,
         "conversation_id": sanction.conversation_id,
@@ -39,10 +38,10 @@ async def impose(store: Store, sanction: Sanction, now: datetime) -> str:
 async def describe(store: Store, rows: Any, now: datetime) -> list[dict[str, Any]]:
     """Sanctions as coordinators see them: conversation, alias, who, why — never the hash."""
     staff_ids = {r.staff_id for r in rows if r.staff_id} | {r.lifted_by for r in rows if r.lifted_by}
-    names = await store.volunteer_names(staff_ids)
+    names = await store.staff.volunteer_names(staff_ids)
     out = []
     for r in rows:
-        conv = await store.conversation(r.conversation_id) if r.conversation_id else None
+        conv = await store.conversations.get(r.conversation_id) if r.conversation_id else None
         until = utc(r.until)
         assert until is not None
         out.append({

@@ -49,11 +49,11 @@ async def conversations(store: Store, since: date | None, until: date | None
     """Research conversations with their messages, page by page (bounded memory)."""
     after = ""
     while True:
-        rows = await store.research_conversations_between(since, until, after_id=after, limit=PAGE)
+        rows = await store.research.conversations_between(since, until, after_id=after, limit=PAGE)
         if not rows:
             return
         by_id: dict[str, list[dict[str, Any]]] = {r.id: [] for r in rows}
-        for m in await store.research_messages_of(list(by_id)):
+        for m in await store.research.messages_of(list(by_id)):
             by_id[m.conversation_id].append({"from": m.sender, "text": m.text})
         for r in rows:
             yield _conversation(r, by_id[r.id])
