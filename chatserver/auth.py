@@ -11,14 +11,13 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from chatserver.errors import ChatError
-from chatserver.store import Store, utc
+from chatserver.store import Store, UserRecord, utc
 from chatserver.store.keys import totp_context
 
 ROLES = ("volunteer", "supervisor", "coordinator", "admin")
@@ -111,7 +110,7 @@ class Sessions:
         await self.store.staff.add_session(th, user.id, now, now + self.absolute)
         return token, StaffMember(user.id, user.username, user.display_name, user.role, th)
 
-    def _second_factor(self, user: Any, otp: str | None, now: datetime) -> None:
+    def _second_factor(self, user: UserRecord, otp: str | None, now: datetime) -> None:
         if not user.totp_secret:
             if user.role in self.require_totp_for:
                 raise ChatError(

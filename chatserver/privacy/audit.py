@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from chatserver.clock import iso
-from chatserver.store import Store, utc
+from chatserver.store import AuditEntry, Store, utc
 
 # The actions the server records, for the filter on the coordinator page.
 ACTIONS = (
@@ -24,7 +24,7 @@ ACTIONS = (
 ACTION_SHAPE = re.compile(r"^[a-z_]{1,48}$")
 
 
-def entry(row: Any) -> dict[str, Any]:
+def entry(row: AuditEntry) -> dict[str, Any]:
     detail: Any = None
     if row.detail:
         try:

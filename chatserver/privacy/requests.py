@@ -15,7 +15,7 @@ from chatserver.auth import StaffMember
 from chatserver.clock import Clock, iso
 from chatserver.errors import ChatError
 from chatserver.privacy.references import normalise_reference, reference_hash
-from chatserver.store import Store, utc
+from chatserver.store import Store, SubjectRequestRecord, utc
 
 KINDS = ("access", "erasure", "objection")
 OUTCOMES = ("done", "refused")
@@ -54,13 +54,13 @@ def due_date(received_at: datetime) -> datetime:
     return add_months(received_at, 1)
 
 
-def deadline(row: Any) -> datetime:
+def deadline(row: SubjectRequestRecord) -> datetime:
     due = utc(row.extended_due_at) or utc(row.due_at)
     assert due is not None
     return due
 
 
-def is_overdue(row: Any, now: datetime) -> bool:
+def is_overdue(row: SubjectRequestRecord, now: datetime) -> bool:
     return row.closed_at is None and now > deadline(row)
 
 
@@ -105,7 +105,7 @@ class SubjectRequests:
         self.clock = clock
         self.secret_key = secret_key
 
-    def view(self, row: Any) -> dict[str, Any]:
+    def view(self, row: SubjectRequestRecord) -> dict[str, Any]:
         now = self.clock.now()
         return {
             "id": row.id,
@@ -127,13 +127,13 @@ class SubjectRequests:
             "closed_at": _iso(row.closed_at),
         }
 
-    async def _audit(self, member: StaffMember, action: str, row: Any,
+    async def _audit(self, member: StaffMember, action: str, row: SubjectRequestRecord,
                      detail: dict[str, Any] | None = None) -> None:
         await self.store.audit.record(self.clock.now(), action, actor_id=member.id,
                                       actor=member.username, conversation_id=row.conversation_id,
                                       detail={"request_id": row.id, "kind": row.kind, **(detail or {})})
 
-    async def _get(self, request_id: str) -> Any:
+    async def _get(self, request_id: str) -> SubjectRequestRecord:
         row = await self.store.subject_requests.get(request_id) if len(request_id) <= 64 else None
         if row is None:
             raise ChatError("not_found", "Dit verzoek bestaat niet.")

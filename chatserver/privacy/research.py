@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
-from chatserver.store import Store
+from chatserver.store import ResearchConversation, Store
 
 FORMATS = ("jsonl", "csv")
 CSV_COLUMNS = ("conversation", "day", "age", "topic", "waiting_seconds", "duration_seconds",
@@ -29,7 +29,7 @@ def parse_day(raw: str | None, name: str) -> date | None:
         raise ValueError(f"{name} must be a date as YYYY-MM-DD, not {raw!r}") from exc
 
 
-def _conversation(row: Any, messages: list[dict[str, Any]]) -> dict[str, Any]:
+def _conversation(row: ResearchConversation, messages: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "id": row.id,
         "day": row.day.isoformat(),

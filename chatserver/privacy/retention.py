@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from chatserver.clock import Clock, iso
 from chatserver.config import Settings
 from chatserver.privacy.timezone import local
-from chatserver.store import MessageRow, Store, new_id, utc
+from chatserver.store import ConversationRecord, MessageRow, Store, new_id, utc
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def _seconds(start: datetime | None, end: datetime | None) -> int | None:
     return max(0, int((end - start).total_seconds()))
 
 
-def plan_research_record(conv: Any, message_count: int) -> ResearchRecord:
+def plan_research_record(conv: ConversationRecord, message_count: int) -> ResearchRecord:
     """The research record of a conversation row (the volunteer's registration before the
     chatter's own answer for age). The topic is the registered one, from the helpline's fixed
     list: the chatter's own topic is free text they typed, which may identify them."""
@@ -222,7 +222,7 @@ class Retention:
                 report.conversations_moved += 1
                 report.messages_redacted += moved
 
-    async def _move(self, conv: Any) -> int | None:
+    async def _move(self, conv: ConversationRecord) -> int | None:
         assert self.redact is not None
         messages: Sequence[MessageRow] = await self.store.messages.of_conversation(conv.id)
         texts = [(m.sender, await self.redact(m.text)) for m in messages]

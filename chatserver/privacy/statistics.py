@@ -14,7 +14,7 @@ from typing import Any
 
 from chatserver.errors import ChatError
 from chatserver.privacy.timezone import LOCAL_TZ, local
-from chatserver.store import Store, utc
+from chatserver.store import ConversationSummary, ResearchConversation, Store, utc
 
 DEFAULT_WEEKS = 12
 MAX_DAYS = 2 * 366
@@ -131,7 +131,7 @@ def _seconds(a: datetime | None, b: datetime | None) -> int | None:
     return None if a is None or b is None else max(0, int((b - a).total_seconds()))
 
 
-def live_contact(row: Any) -> Contact:
+def live_contact(row: ConversationSummary) -> Contact:
     created = utc(row.created_at)
     assert created is not None
     paired, ended = utc(row.paired_at), utc(row.ended_at)
@@ -145,7 +145,7 @@ def live_contact(row: Any) -> Contact:
     )
 
 
-def research_contact(row: Any) -> Contact:
+def research_contact(row: ResearchConversation) -> Contact:
     return Contact(
         day=row.day, hour=None, waiting_seconds=row.waiting_seconds,
         left_queue=bool(row.left_queue), ended=True, duration_seconds=row.duration_seconds,
