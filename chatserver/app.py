@@ -29,7 +29,6 @@ from chatserver.realtime.transport import ChatPacket, DirectManager
 from chatserver.redaction_worker import RedactionWorker
 from chatserver.service import ChatService
 from chatserver.store import Store
-from chatserver.store.sealing import Sealer
 from chatserver.web import api as api_module
 from chatserver.web import pages
 from chatserver.web.headers import BodyLimit, SecurityHeaders
@@ -91,8 +90,7 @@ def create_app(settings: Settings, clock: Clock | None = None,
                live: LiveState | None = None) -> Any:
     if clock is None:
         clock = OffsetClock(settings.test_clock_file) if settings.test_clock_file else Clock()
-    store = Store(settings.database_url, Sealer(settings.data_keys),
-                  sqlite_synchronous=settings.sqlite_synchronous)
+    store = Store.from_settings(settings)
     live = live or build_live(settings)
     sio = build_sio(settings)
     redactor = RedactionWorker(enabled=settings.redactor_enabled)

@@ -11,16 +11,14 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from chatserver.errors import ChatError
-from chatserver.store import Store
+from chatserver.store import Store, UserRecord, utc
 from chatserver.store.keys import totp_context
-from chatserver.store.store import utc
 
 ROLES = ("volunteer", "supervisor", "coordinator", "admin")
 RANK = {role: i for i, role in enumerate(ROLES)}
@@ -96,7 +94,7 @@ class Sessions:
 
     async def login(self, username: str, password: str, now: datetime,
                     otp: str | None = None) -> tuple[str, StaffMember]:
-        user = await self.store.user_by_name(username)
+        user = await self.store.staff.user_by_name(username)
         # argon2id takes ~0.2 s of CPU by design: in a thread, a few at a time, so that a shift of
         # volunteers logging in together never stalls the conversations on the event loop.
         async with self._hashing:
@@ -109,10 +107,10 @@ class Sessions:
         self._second_factor(user, otp, now)
         token = secrets.token_urlsafe(32)
         th = token_hash(token)
-        await self.store.add_session(th, user.id, now, now + self.absolute)
+        await self.store.staff.add_session(th, user.id, now, now + self.absolute)
         return token, StaffMember(user.id, user.username, user.display_name, user.role, th)
 
-    def _second_factor(self, user: Any, otp: str | None, now: datetime) -> None:
+    def _second_factor(self, user: UserRecord, otp: str | None, now: datetime) -> None:
         if not user.totp_secret:
             if user.role in self.require_totp_for:
                 raise ChatError(
@@ -139,7 +137,7 @@ class Sessions:
         if not token or len(token) > 200:
             raise ChatError("unauthorized")
         th = token_hash(token)
-        row = await self.store.session(th)
+        row = await self.store.staff.session(th)
         if row is None or row.revoked_at is not None or row.disabled_at is not None:
             raise ChatError("unauthorized")
         expires_at = utc(row.expires_at)
@@ -149,9 +147,9 @@ class Sessions:
             raise ChatError("unauthorized")
         if now - last_seen > timedelta(seconds=60):
             self._touched[th] = now
-            await self.store.touch_session(th, now)
+            await self.store.staff.touch_session(th, now)
         return StaffMember(row.user_id, row.username, row.display_name, row.role, th)
 
     async def logout(self, member: StaffMember, now: datetime) -> None:
         self._touched.pop(member.token_hash, None)
-        await self.store.revoke_session(member.token_hash, now)
+        await self.store.staff.revoke_session(member.token_hash, now)

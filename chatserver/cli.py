@@ -1,4 +1,4 @@
-"""`chatserver serve | users …`: the command line of the server.
+"""`chatserver serve | users | keys …`: the command line of the server.
 
 Errors are one clear line on stderr and a non-zero exit, never a traceback."""
 
@@ -19,16 +19,16 @@ from chatserver.clock import Clock
 from chatserver.config import Settings
 from chatserver.errors import ConfigError
 from chatserver.store import Store
-from chatserver.store.keys import totp_context
-from chatserver.store.sealing import Sealer
+from chatserver.store.keys import SEALED, new_key, totp_context
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="chatserver", description="Chat server of a youth helpline.")
     sub = p.add_subparsers(dest="command", required=True)
     _register_core(sub)
+    _register_keys(sub)
     # Each area adds its own commands; `run(settings, args) -> exit code` is set as a default.
-    for module in ("chatserver.privacy.commands", "chatserver.store.keys"):
+    for module in ("chatserver.privacy.commands",):
         try:
             register = importlib.import_module(module).register
         except (ImportError, AttributeError):
@@ -61,6 +61,19 @@ def _register_core(sub: Any) -> None:
     totp = usub.add_parser("totp", help="enrol an account in TOTP (authenticator app) login")
     totp.add_argument("name")
     totp.add_argument("--remove", action="store_true", help="remove the account's TOTP secret")
+
+
+def _register_keys(sub: Any) -> None:
+    keys = sub.add_parser("keys", help="data keys that encrypt conversations at rest")
+    ksub = keys.add_subparsers(dest="keys_command", required=True)
+    gen = ksub.add_parser("generate", help="print a new `kid:base64` key for CHATSERVER_DATA_KEY")
+    gen.add_argument("--id", dest="key_id", help="the key id (letters and digits, at most 16)")
+    gen.set_defaults(run=keys_generate_command)
+    status = ksub.add_parser("status", help="how many values are sealed under each key id")
+    status.set_defaults(run=lambda settings, args: asyncio.run(keys_status_command(settings)))
+    rot = ksub.add_parser("rotate", help="re-encrypt everything under the current (first) key")
+    rot.add_argument("--batch", type=int, default=500, help="rows per transaction (default 500)")
+    rot.set_defaults(run=lambda settings, args: asyncio.run(keys_rotate_command(settings, args)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -114,26 +127,25 @@ def serve_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def users_command(settings: Settings, args: argparse.Namespace) -> int:
-    store = Store(settings.database_url, Sealer(settings.data_keys),
-                  sqlite_synchronous=settings.sqlite_synchronous)
+    store = Store.from_settings(settings)
     async with _started(store):
         now = Clock().now()
         if args.users_command == "add":
             return await _add_user(store, args, now)
         if args.users_command == "list":
-            for u in await store.users():
+            for u in await store.staff.users():
                 state = "uitgeschakeld" if u.disabled_at else "actief"
                 print(f"{u.username}\t{u.role}\t{u.display_name}\t{state}")
             return 0
         if args.users_command == "disable":
-            user = await store.user_by_name(args.name)
+            user = await store.staff.user_by_name(args.name)
             if user is None:
                 print(f"chatserver: no account named {args.name!r}", file=sys.stderr)
                 return 1
-            await store.update_user(user.id, disabled_at=now)
-            await store.revoke_user_sessions(user.id, now)
-            await store.audit(now, "account_disabled", actor_id=None, actor="cli",
-                              detail={"username": args.name})
+            await store.staff.update_user(user.id, disabled_at=now)
+            await store.staff.revoke_user_sessions(user.id, now)
+            await store.audit.record(now, "account_disabled", actor_id=None, actor="cli",
+                                     detail={"username": args.name})
             print(f"disabled {args.name}")
             return 0
         if args.users_command == "totp":
@@ -143,18 +155,18 @@ async def users_command(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _totp(store: Store, args: argparse.Namespace, now: object) -> int:
     """Enrol (a new secret replaces the old one) or remove; existing sessions end either way."""
-    user = await store.user_by_name(args.name)
+    user = await store.staff.user_by_name(args.name)
     if user is None:
         print(f"chatserver: no account named {args.name!r}", file=sys.stderr)
         return 1
     if args.remove:
-        await store.update_user(user.id, totp_secret=None)
+        await store.staff.update_user(user.id, totp_secret=None)
     else:
         secret = new_totp_secret()
-        await store.update_user(user.id, totp_secret=store.sealer.seal(secret, totp_context(user.id)))
-    await store.revoke_user_sessions(user.id, now)  # type: ignore[arg-type]
-    await store.audit(now, "totp_removed" if args.remove else "totp_enrolled",  # type: ignore[arg-type]
-                      actor_id=None, actor="cli", detail={"username": args.name})
+        await store.staff.update_user(user.id, totp_secret=store.sealer.seal(secret, totp_context(user.id)))
+    await store.staff.revoke_user_sessions(user.id, now)  # type: ignore[arg-type]
+    await store.audit.record(now, "totp_removed" if args.remove else "totp_enrolled",  # type: ignore[arg-type]
+                             actor_id=None, actor="cli", detail={"username": args.name})
     if args.remove:
         print(f"removed the TOTP secret of {args.name}")
         return 0
@@ -170,7 +182,7 @@ async def _add_user(store: Store, args: argparse.Namespace, now: object) -> int:
     if not name or len(name) > 64 or not all(c.isalnum() or c in "._-@" for c in name):
         print("chatserver: a username is 1-64 letters, digits or . _ - @", file=sys.stderr)
         return 2
-    if await store.user_by_name(name) is not None:
+    if await store.staff.user_by_name(name) is not None:
         print(f"chatserver: an account named {name!r} already exists", file=sys.stderr)
         return 1
     if args.password_stdin:
@@ -184,9 +196,9 @@ async def _add_user(store: Store, args: argparse.Namespace, now: object) -> int:
         print("chatserver: warning: use a password of 12 characters or more in production",
               file=sys.stderr)
     display = (args.display_name or name).strip()[:100]
-    await store.add_user(name, display, args.role, hash_password(password), now)  # type: ignore[arg-type]
-    await store.audit(now, "account_created", actor_id=None, actor="cli",  # type: ignore[arg-type]
-                      detail={"username": name, "role": args.role})
+    await store.staff.add_user(name, display, args.role, hash_password(password), now)  # type: ignore[arg-type]
+    await store.audit.record(now, "account_created", actor_id=None, actor="cli",  # type: ignore[arg-type]
+                             detail={"username": name, "role": args.role})
     print(f"created {args.role} {name}")
     return 0
 
@@ -201,3 +213,55 @@ class _started:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.store.close()
+
+
+# -- keys: the data keys that seal free text at rest -------------------------------------------
+
+
+def keys_generate_command(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        print(new_key(args.key_id))
+    except ValueError as exc:
+        print(f"chatserver: {exc}", file=sys.stderr)
+        return 2
+    print("Put it first in CHATSERVER_DATA_KEY, keep the old keys after it, restart, run "
+          "`chatserver keys rotate`, then drop the old keys once `keys status` shows none.",
+          file=sys.stderr)
+    return 0
+
+
+async def keys_status_command(settings: Settings) -> int:
+    async with _started(Store.from_settings(settings)) as store:
+        counts = await store.keys.counts()
+    configured = [kid for kid, _ in settings.data_keys]
+    print(f"current key: {configured[0]}; configured: {', '.join(configured)}")
+    missing = False
+    for name, per_kid in counts.items():
+        for kid, n in sorted(per_kid.items()):
+            note = ""
+            if kid == configured[0]:
+                note = " (current)"
+            elif kid not in configured:
+                note = " (key not configured: these values cannot be read)"
+                missing = True
+            print(f"{name}\t{kid}\t{n}{note}")
+    return 1 if missing else 0
+
+
+async def keys_rotate_command(settings: Settings, args: argparse.Namespace) -> int:
+    if not 1 <= args.batch <= 100_000:
+        print("chatserver: --batch must be between 1 and 100000", file=sys.stderr)
+        return 2
+    async with _started(Store.from_settings(settings)) as store:
+        report = await store.keys.rotate(args.batch)
+    for name in (c.name for c in SEALED):
+        print(f"{name}\tresealed {report.resealed[name]}"
+              + (f"\tunreadable {report.unreadable[name]}" if report.unreadable[name] else ""))
+    rate = report.total / report.seconds if report.seconds > 0 else 0.0
+    print(f"{report.total} values under key {store.sealer.current_kid} in {report.batches} "
+          f"batches, {report.seconds:.1f} s ({rate:.0f}/s)")
+    if report.unreadable:
+        print("chatserver: some values could not be opened with the configured keys; keep the "
+              "key they were sealed under in CHATSERVER_DATA_KEY", file=sys.stderr)
+        return 1
+    return 0

@@ -12,18 +12,17 @@ from chatserver.auth import hash_password
 from chatserver.clock import Clock
 from chatserver.config import Settings
 from chatserver.store import Store
-from chatserver.store.sealing import Sealer
 
 
 async def ensure(settings: Settings) -> str:
     path = settings.data_dir / "dev-login.txt"
-    store = Store(settings.database_url, Sealer(settings.data_keys))
+    store = Store.from_settings(settings)
     await store.start()
     try:
-        if not await store.users():
+        if not await store.staff.users():
             password = secrets.token_urlsafe(12)
-            await store.add_user("beheerder", "Beheerder", "admin", hash_password(password),
-                                 Clock().now())
+            await store.staff.add_user("beheerder", "Beheerder", "admin", hash_password(password),
+                                       Clock().now())
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(f"beheerder {password}\n")

@@ -5,13 +5,13 @@ Sanctions are kept by address hash only; staff see conversations and aliases, ne
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from chatserver.clock import iso
-from chatserver.store import Store
-from chatserver.store.store import utc
+from chatserver.store import SanctionRecord, Store, utc
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Sanction:
 
 
 async def impose(store: Store, sanction: Sanction, now: datetime) -> str:
-    return await store.add_sanction({
+    return await store.sanctions.add({
         "kind": sanction.kind,
         "address_hash": sanction.address_hash,
         "conversation_id": sanction.conversation_id,
@@ -36,13 +36,13 @@ async def impose(store: Store, sanction: Sanction, now: datetime) -> str:
     })
 
 
-async def describe(store: Store, rows: Any, now: datetime) -> list[dict[str, Any]]:
+async def describe(store: Store, rows: Sequence[SanctionRecord], now: datetime) -> list[dict[str, Any]]:
     """Sanctions as coordinators see them: conversation, alias, who, why — never the hash."""
     staff_ids = {r.staff_id for r in rows if r.staff_id} | {r.lifted_by for r in rows if r.lifted_by}
-    names = await store.volunteer_names(staff_ids)
+    names = await store.staff.volunteer_names(staff_ids)
     out = []
     for r in rows:
-        conv = await store.conversation(r.conversation_id) if r.conversation_id else None
+        conv = await store.conversations.get(r.conversation_id) if r.conversation_id else None
         until = utc(r.until)
         assert until is not None
         out.append({
@@ -61,7 +61,7 @@ async def describe(store: Store, rows: Any, now: datetime) -> list[dict[str, Any
     return out
 
 
-def repeat_offenders(timeouts: Any, threshold: int) -> list[list[Any]]:
+def repeat_offenders(timeouts: Sequence[SanctionRecord], threshold: int) -> list[list[Any]]:
     """Time-outs grouped per address hash, the groups with at least `threshold`, most first."""
     groups: dict[str, list[Any]] = defaultdict(list)
     for row in timeouts:

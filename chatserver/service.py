@@ -27,9 +27,8 @@ from chatserver.outbox import Outbox
 from chatserver.privacy import references
 from chatserver.ratelimit import Bucket
 from chatserver.redaction_worker import RedactionWorker
-from chatserver.store import MessageRow, Store
+from chatserver.store import MessageRow, Store, new_id, utc
 from chatserver.store.models import conversations
-from chatserver.store.store import new_id, utc
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +135,7 @@ class ChatService:
     async def _restore(self) -> None:
         """After a restart, the open conversations of the database become live again; their
         volunteers and chatters get the usual grace period to come back."""
-        rows = await self.store.open_conversations()
+        rows = await self.store.conversations.open()
         for row in rows:
             if await self.live.conversation(row.id) is not None:
                 continue
@@ -281,7 +280,7 @@ class ChatService:
         seq, cid = row.seq, conv.id
 
         async def delivered(*_: Any) -> None:
-            self.store.mark_delivered(cid, seq)
+            self.store.messages.mark_delivered(cid, seq)
             live = await self.live.conversation(cid)
             if live is not None and live.delivered_seq < seq:
                 await self.live.update(cid, delivered_seq=seq)
@@ -305,7 +304,7 @@ class ChatService:
     async def _display_name(self, user_id: str) -> str:
         name = self._names.get(user_id)
         if name is None:
-            names = await self.store.volunteer_names({user_id})
+            names = await self.store.staff.volunteer_names({user_id})
             name = names.get(user_id, "Vrijwilliger")
             self._names[user_id] = name
         return name
@@ -388,7 +387,7 @@ class ChatService:
         if conv is None:
             return
         now = self.clock.now()
-        await self.store.update_conversation(
+        await self.store.conversations.update(
             cid, status="active", volunteer_id=vid,
             paired_at=func.coalesce(conversations.c.paired_at, now),
         )
@@ -406,7 +405,7 @@ class ChatService:
 
     async def _sanction_refusal(self, address_hash: str) -> dict[str, str] | None:
         """The refusal for a timed-out or blocked address, checked against the clock now."""
-        sanction = await self.store.active_sanction(address_hash, self.clock.now())
+        sanction = await self.store.sanctions.active(address_hash, self.clock.now())
         if sanction is None:
             return None
         until = utc(sanction.until)
@@ -462,7 +461,7 @@ class ChatService:
         cid = new_id()
         token = references.new_resume_token()
         alias = references.new_alias()
-        contact_count = await self.store.start_conversation(
+        contact_count = await self.store.conversations.start(
             {
                 "id": cid,
                 "alias": alias,
@@ -474,7 +473,7 @@ class ChatService:
                 "chatter_topic": self.store.sealer.seal(topic, cid) if topic else None,
             }
         )
-        timeouts = await self.store.count_sanctions(
+        timeouts = await self.store.sanctions.count(
             conn.address_hash, "timeout", now - timedelta(days=self.settings.timeout_window_days)
         )
         conv = LiveConversation(
@@ -501,7 +500,7 @@ class ChatService:
         text = events.text(data, self.settings.max_text_length)
         client_id = events.ident(data, "client_id", required=False)
         conv = await self._chatter_conversation(conn)
-        row = await self.store.add_message(
+        row = await self.store.messages.add(
             conv.id, "chatter", text, self.clock.now(), client_id=client_id
         )
         if not row.duplicate:
@@ -540,7 +539,7 @@ class ChatService:
         if not isinstance(token, str) or not 0 < len(token) <= 200:
             raise ChatError("invalid", "`resume_token` ontbreekt of is ongeldig.")
         after = events.ident(data, "after", required=False)
-        row = await self.store.conversation_by(
+        row = await self.store.conversations.find_by(
             resume_hash=references.resume_hash(self.settings.secret_key, token)
         )
         if row is None:
@@ -548,16 +547,16 @@ class ChatService:
         cid = row.id
         conv = await self.live.conversation(cid)
         if after is not None:
-            anchor = await self.store.message(cid, after)
+            anchor = await self.store.messages.get(cid, after)
             if anchor is None:
                 raise ChatError("not_found", "Dat bericht bestaat niet (meer).")
-            missed = await self.store.messages_of(cid, anchor.seq)
+            missed = await self.store.messages.of_conversation(cid, anchor.seq)
         else:
             since = max(row.delivered_seq, conv.delivered_seq if conv else 0)
-            missed = [m for m in await self.store.messages_of(cid, since) if m.sender != "chatter"]
+            missed = [m for m in await self.store.messages.of_conversation(cid, since) if m.sender != "chatter"]
         # What the chatter saw before may have been redacted since: its text as it is now.
         sent = {m.id for m in missed}
-        earlier = [m for m in await self.store.redacted_messages(cid) if m.id not in sent]
+        earlier = [m for m in await self.store.messages.redacted(cid) if m.id not in sent]
         reply: dict[str, Any] = {
             "ok": True,
             "conversation_id": cid,
@@ -577,7 +576,7 @@ class ChatService:
         updates: dict[str, object] = {"chatter_sid": sid, "chatter_worker": self.live.worker_id}
         if missed:
             updates["delivered_seq"] = max(conv.delivered_seq, missed[-1].seq)
-            self.store.mark_delivered(cid, missed[-1].seq)
+            self.store.messages.mark_delivered(cid, missed[-1].seq)
         await self.live.update(cid, **updates)
         await self.outbox.join_conversation(sid, cid)
         if conv.volunteer_id:
@@ -626,7 +625,7 @@ class ChatService:
         self._cancel_grace(f"c:{cid}")
         self._positions.pop(cid, None)
         reference = references.reference_for(self.settings.secret_key, cid)
-        await self.store.update_conversation(
+        await self.store.conversations.update(
             cid, status="ended", ended_at=self.clock.now(), end_reason=reason,
             reference_hash=references.reference_hash(self.settings.secret_key, reference),
         )
@@ -683,7 +682,7 @@ class ChatService:
         conv = await self.live.conversation(cid)
         if conv is not None:
             return conv
-        if await self.store.conversation(cid) is None:
+        if await self.store.conversations.get(cid) is None:
             raise ChatError("not_found")
         raise ChatError("conversation_ended")
 
@@ -720,7 +719,7 @@ class ChatService:
         _, _, active = await self.live.volunteer(uid)
         for cid in reversed(active):
             await self.live.requeue(cid)
-            await self.store.update_conversation(cid, status="waiting", volunteer_id=None)
+            await self.store.conversations.update(cid, status="waiting", volunteer_id=None)
         queue = await self.live.queue()
         for cid in active:
             position = queue.index(cid) + 1 if cid in queue else 1
@@ -754,7 +753,7 @@ class ChatService:
         text = events.text(data, self.settings.max_text_length)
         conv = await self._live_conversation(data)
         self._own(conv, conn.member)
-        row = await self.store.add_message(
+        row = await self.store.messages.add(
             conv.id, "volunteer", text, self.clock.now(), staff_id=conn.member.id
         )
         await self._deliver_to_chatter(conv, row)
@@ -783,7 +782,7 @@ class ChatService:
         cid = events.ident(data, "conversation_id")
         age = events.integer(data, "age", 0, 120)
         topic = events.topic(data, self.settings.topics)
-        row = await self.store.conversation(cid or "")
+        row = await self.store.conversations.get(cid or "")
         if row is None:
             raise ChatError("not_found")
         if row.volunteer_id != conn.member.id:
@@ -794,7 +793,7 @@ class ChatService:
             values["age"] = age
         if topic is not None:
             values["topic"] = topic
-        await self.store.update_conversation(row.id, **values)
+        await self.store.conversations.update(row.id, **values)
         return {"ok": True}
 
     async def monitor(self, sid: str, payload: Any) -> dict[str, Any]:
@@ -803,7 +802,7 @@ class ChatService:
         await self.outbox.monitor(sid, conv.id)
         conn.monitoring.add(conv.id)
         await self.audit(conn.member, "monitor", conv.id)
-        rows = await self.store.messages_of(conv.id)
+        rows = await self.store.messages.of_conversation(conv.id)
         return {
             "ok": True,
             "conversation": await self._assigned_payload(conv),
@@ -851,12 +850,12 @@ class ChatService:
         cid = events.ident(data, "conversation_id")
         mid = events.ident(data, "message_id")
         assert cid is not None and mid is not None
-        row = await self.store.conversation(cid)
+        row = await self.store.conversations.get(cid)
         if row is None:
             raise ChatError("not_found")
         if row.volunteer_id != conn.member.id and not conn.member.can("supervisor"):
             raise ChatError("forbidden")
-        message = await self.store.message(cid, mid)
+        message = await self.store.messages.get(cid, mid)
         if message is None:
             raise ChatError("not_found")
         return row, message
@@ -872,7 +871,7 @@ class ChatService:
         row, message = await self._flaggable(conn, events.obj(payload))
         text, entities = await self.redactor.redact(message.text)
         changed = text != message.text
-        await self.store.replace_text(message.id, text, redacted=changed)
+        await self.store.messages.replace_text(message.id, text, redacted=changed)
         if changed:
             await self.outbox.redacted(row.id, row.volunteer_id, message.id, text)
         await self.audit(conn.member, "flag", row.id,
@@ -895,7 +894,7 @@ class ChatService:
         row, message = await self._flaggable(conn, data)
         span = events.span(data, len(message.text))
         text = await self.redactor.redact_span(message.text, span.start, span.end, span.type)
-        await self.store.replace_text(message.id, text, redacted=True)
+        await self.store.messages.replace_text(message.id, text, redacted=True)
         await self.outbox.redacted(row.id, row.volunteer_id, message.id, text)
         await self.audit(conn.member, "redact_span", row.id,
                          {"message_id": message.id, "type": span.type})
@@ -929,7 +928,7 @@ class ChatService:
         cid = events.ident(data, "conversation_id")
         days = events.integer(data, "days", 1, 3650) or self.settings.block_default_days
         reason = events.optional_text(data, "reason", 500)
-        row = await self.store.conversation(cid or "")
+        row = await self.store.conversations.get(cid or "")
         if row is None or not row.address_hash:
             raise ChatError("not_found")
         now = self.clock.now()
@@ -946,13 +945,13 @@ class ChatService:
     async def lift(self, member: StaffMember, sanction_id: str, reason: str | None
                    ) -> dict[str, Any]:
         member.require("coordinator")
-        row = await self.store.sanction(sanction_id)
+        row = await self.store.sanctions.get(sanction_id)
         if row is None:
             raise ChatError("not_found")
         now = self.clock.now()
         if row.lifted_at is not None or (utc(row.until) or now) <= now:
             raise ChatError("conflict", "Deze maatregel is al opgeheven of verlopen.")
-        await self.store.lift_sanction(sanction_id, now, member.id)
+        await self.store.sanctions.lift(sanction_id, now, member.id)
         await self.audit(member, f"{row.kind}_lifted", row.conversation_id,
                          {"sanction_id": sanction_id, "reason": reason})
         return {"ok": True}
@@ -961,7 +960,7 @@ class ChatService:
 
     async def audit(self, member: StaffMember | None, action: str, conversation_id: str | None,
                     detail: dict[str, Any] | None = None) -> None:
-        await self.store.audit(
+        await self.store.audit.record(
             self.clock.now(), action,
             actor_id=member.id if member else None, actor=member.username if member else None,
             conversation_id=conversation_id, detail=detail,

@@ -145,8 +145,8 @@ class Server:
     async def add_user(self, name: str, role: str = "volunteer", password: str = "wachtwoord-123",
                        display_name: str | None = None) -> str:
         store = self.components.store
-        return await store.add_user(name, display_name or name.title(), role,
-                                    hash_password(password), self.components.clock.now())
+        return await store.staff.add_user(name, display_name or name.title(), role,
+                                          hash_password(password), self.components.clock.now())
 
     async def login(self, name: str, password: str = "wachtwoord-123") -> str:
         async with httpx.AsyncClient(base_url=self.url) as http:

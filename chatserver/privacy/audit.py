@@ -11,8 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from chatserver.clock import iso
-from chatserver.store import Store
-from chatserver.store.store import utc
+from chatserver.store import AuditEntry, Store, utc
 
 # The actions the server records, for the filter on the coordinator page.
 ACTIONS = (
@@ -25,7 +24,7 @@ ACTIONS = (
 ACTION_SHAPE = re.compile(r"^[a-z_]{1,48}$")
 
 
-def entry(row: Any) -> dict[str, Any]:
+def entry(row: AuditEntry) -> dict[str, Any]:
     detail: Any = None
     if row.detail:
         try:
@@ -48,7 +47,7 @@ async def breach_report(store: Store, since: datetime, until: datetime | None,
     """Everything a staff account (or everyone) did in a window: the conversations touched,
     the actions by kind, the sessions that were open — the facts for a notification to the
     Autoriteit Persoonsgegevens within 72 hours."""
-    rows = await store.audit_window(since, until, actor)
+    rows = await store.audit.window(since, until, actor)
     entries = [entry(r) for r in rows]
     conversations: dict[str, dict[str, Any]] = {}
     for e in entries:
@@ -59,7 +58,7 @@ async def breach_report(store: Store, since: datetime, until: datetime | None,
                                            "last": e["at"], "actions": Counter()})
         c["last"] = e["at"]
         c["actions"][e["action"]] += 1
-    sessions = await store.sessions_in_window(since, until, actor)
+    sessions = await store.staff.sessions_in_window(since, until, actor)
     return {
         "since": iso(since),
         "until": iso(until) if until else None,

@@ -21,7 +21,6 @@ from chatserver.config import Settings
 from chatserver.privacy import audit, research
 from chatserver.privacy.retention import Redact, RedactorUnavailable, Retention, load_redactor
 from chatserver.store import Store
-from chatserver.store.sealing import Sealer
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +73,7 @@ def clock_of(settings: Settings) -> Clock:
 
 @contextlib.asynccontextmanager
 async def opened(settings: Settings) -> AsyncIterator[Store]:
-    store = Store(settings.database_url, Sealer(settings.data_keys),
-                  sqlite_synchronous=settings.sqlite_synchronous)
+    store = Store.from_settings(settings)
     await store.start()
     try:
         yield store
@@ -164,9 +162,9 @@ async def export_command(settings: Settings, args: argparse.Namespace) -> int:
                 target = sys.stdout
             async for chunk in research.export(store, since, until, args.format):
                 target.write(chunk)
-        await store.audit(clock_of(settings).now(), "research_export", actor_id=None,
-                          actor="cli", detail={"since": args.since, "until": args.until,
-                                               "format": args.format})
+        await store.audit.record(clock_of(settings).now(), "research_export", actor_id=None,
+                                 actor="cli", detail={"since": args.since, "until": args.until,
+                                                      "format": args.format})
     return 0
 
 
@@ -184,9 +182,9 @@ async def audit_command(settings: Settings, args: argparse.Namespace) -> int:
         return _fail("--until must be after --since")
     async with opened(settings) as store:
         report = await audit.breach_report(store, since, until, args.actor)
-        await store.audit(clock_of(settings).now(), "audit_report", actor_id=None, actor="cli",
-                          detail={"since": iso(since), "until": iso(until) if until else None,
-                                  "actor": args.actor})
+        await store.audit.record(clock_of(settings).now(), "audit_report", actor_id=None, actor="cli",
+                                 detail={"since": iso(since), "until": iso(until) if until else None,
+                                         "actor": args.actor})
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:

@@ -15,8 +15,7 @@ from chatserver.auth import StaffMember
 from chatserver.clock import Clock, iso
 from chatserver.errors import ChatError
 from chatserver.privacy.references import normalise_reference, reference_hash
-from chatserver.store import Store
-from chatserver.store.store import utc
+from chatserver.store import Store, SubjectRequestRecord, utc
 
 KINDS = ("access", "erasure", "objection")
 OUTCOMES = ("done", "refused")
@@ -55,13 +54,13 @@ def due_date(received_at: datetime) -> datetime:
     return add_months(received_at, 1)
 
 
-def deadline(row: Any) -> datetime:
+def deadline(row: SubjectRequestRecord) -> datetime:
     due = utc(row.extended_due_at) or utc(row.due_at)
     assert due is not None
     return due
 
 
-def is_overdue(row: Any, now: datetime) -> bool:
+def is_overdue(row: SubjectRequestRecord, now: datetime) -> bool:
     return row.closed_at is None and now > deadline(row)
 
 
@@ -106,7 +105,7 @@ class SubjectRequests:
         self.clock = clock
         self.secret_key = secret_key
 
-    def view(self, row: Any) -> dict[str, Any]:
+    def view(self, row: SubjectRequestRecord) -> dict[str, Any]:
         now = self.clock.now()
         return {
             "id": row.id,
@@ -128,14 +127,14 @@ class SubjectRequests:
             "closed_at": _iso(row.closed_at),
         }
 
-    async def _audit(self, member: StaffMember, action: str, row: Any,
+    async def _audit(self, member: StaffMember, action: str, row: SubjectRequestRecord,
                      detail: dict[str, Any] | None = None) -> None:
-        await self.store.audit(self.clock.now(), action, actor_id=member.id,
-                               actor=member.username, conversation_id=row.conversation_id,
-                               detail={"request_id": row.id, "kind": row.kind, **(detail or {})})
+        await self.store.audit.record(self.clock.now(), action, actor_id=member.id,
+                                      actor=member.username, conversation_id=row.conversation_id,
+                                      detail={"request_id": row.id, "kind": row.kind, **(detail or {})})
 
-    async def _get(self, request_id: str) -> Any:
-        row = await self.store.subject_request(request_id) if len(request_id) <= 64 else None
+    async def _get(self, request_id: str) -> SubjectRequestRecord:
+        row = await self.store.subject_requests.get(request_id) if len(request_id) <= 64 else None
         if row is None:
             raise ChatError("not_found", "Dit verzoek bestaat niet.")
         return row
@@ -158,8 +157,8 @@ class SubjectRequests:
         if received > now:
             raise ChatError("invalid_date", "De ontvangstdatum ligt in de toekomst.")
         rhash = reference_hash(self.secret_key, code)
-        conv = await self.store.conversation_by(reference_hash=rhash)
-        rid = await self.store.add_subject_request({
+        conv = await self.store.conversations.find_by(reference_hash=rhash)
+        rid = await self.store.subject_requests.add({
             "kind": kind, "reference_hash": rhash,
             "conversation_id": conv.id if conv is not None else None,
             "received_at": received, "due_at": due_date(received), "status": "open",
@@ -172,7 +171,7 @@ class SubjectRequests:
     async def list(self, status: str | None = None) -> list[dict[str, Any]]:
         if status not in (None, "", "open", "closed", "all"):
             raise ChatError("invalid_status", "Kies open, closed of all.")
-        rows = await self.store.subject_requests(None if status == "all" else status or None)
+        rows = await self.store.subject_requests.find(None if status == "all" else status or None)
         views = [self.view(r) for r in rows]
         # Overdue first, then the nearest deadline.
         return sorted(views, key=lambda v: (not v["overdue"], v["closed_at"] is not None,
@@ -199,7 +198,7 @@ class SubjectRequests:
         due = utc(row.due_at)
         assert due is not None
         new_due = extended_due(due, months, now)
-        await self.store.update_subject_request(
+        await self.store.subject_requests.update(
             row.id, extended_due_at=new_due, extension_reason=reason.strip(),
             person_told_at=now, status="extended", handled_by=member.username)
         await self._audit(member, "request_extended", row,
@@ -215,23 +214,23 @@ class SubjectRequests:
         now = self.clock.now()
         export["request"] = {"id": row.id, "received_at": _iso(row.received_at),
                              "generated_at": iso(now)}
-        await self.store.update_subject_request(
+        await self.store.subject_requests.update(
             row.id, handled_by=member.username,
             outcome=json.dumps({"exported_at": iso(now)}))
         await self._audit(member, "request_access", row)
         return export
 
     async def conversation_export(self, conversation_id: str | None) -> dict[str, Any]:
-        conv = await self.store.conversation(conversation_id) if conversation_id else None
+        conv = await self.store.conversations.get(conversation_id) if conversation_id else None
         if conv is None:
             return {
                 "conversation": None,
                 "note": "Bij deze code hebben we geen gesprek (meer). Gesprekken ouder dan de "
                         "bewaartermijn zijn geanonimiseerd en niet meer aan de code te koppelen.",
             }
-        messages = await self.store.messages_of(conv.id)
-        sanctions = await self.store.sanctions_of_conversation(conv.id)
-        audit = await self.store.audit_entries(conversation_id=conv.id, limit=10_000)
+        messages = await self.store.messages.of_conversation(conv.id)
+        sanctions = await self.store.sanctions.of_conversation(conv.id)
+        audit = await self.store.audit.entries(conversation_id=conv.id, limit=10_000)
         return {
             "conversation": {
                 "id": conv.id,
@@ -277,12 +276,12 @@ class SubjectRequests:
         erased = {"conversation": 0, "messages": 0, "contacts": 0, "sanctions": 0,
                   "sanctions_kept": 0}
         if row.conversation_id:
-            erased = await self.store.erase_conversation(row.conversation_id, now)
+            erased = await self.store.conversations.erase(row.conversation_id, now)
         not_erased = list(NOT_ERASED)
         if erased["sanctions_kept"]:
             not_erased.insert(0, ACTIVE_SANCTION)
         outcome = {"erased": erased, "not_erased": not_erased, "erased_at": iso(now)}
-        await self.store.update_subject_request(
+        await self.store.subject_requests.update(
             row.id, status="done", outcome=json.dumps(outcome, ensure_ascii=False),
             handled_by=member.username, closed_at=now)
         await self._audit(member, "request_erased", row, {"erased": erased})
@@ -299,7 +298,7 @@ class SubjectRequests:
             raise ChatError("reason_required", "Geef de reden van de afwijzing; de persoon "
                                                "moet die te horen krijgen.")
         now = self.clock.now()
-        await self.store.update_subject_request(
+        await self.store.subject_requests.update(
             row.id, status=outcome, note=(note or row.note), handled_by=member.username,
             closed_at=now)
         await self._audit(member, "request_closed", row, {"outcome": outcome})

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
-from chatserver.store import Store
+from chatserver.store import ResearchConversation, Store
 
 FORMATS = ("jsonl", "csv")
 CSV_COLUMNS = ("conversation", "day", "age", "topic", "waiting_seconds", "duration_seconds",
@@ -29,7 +29,7 @@ def parse_day(raw: str | None, name: str) -> date | None:
         raise ValueError(f"{name} must be a date as YYYY-MM-DD, not {raw!r}") from exc
 
 
-def _conversation(row: Any, messages: list[dict[str, Any]]) -> dict[str, Any]:
+def _conversation(row: ResearchConversation, messages: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "id": row.id,
         "day": row.day.isoformat(),
@@ -49,11 +49,11 @@ async def conversations(store: Store, since: date | None, until: date | None
     """Research conversations with their messages, page by page (bounded memory)."""
     after = ""
     while True:
-        rows = await store.research_conversations_between(since, until, after_id=after, limit=PAGE)
+        rows = await store.research.conversations_between(since, until, after_id=after, limit=PAGE)
         if not rows:
             return
         by_id: dict[str, list[dict[str, Any]]] = {r.id: [] for r in rows}
-        for m in await store.research_messages_of(list(by_id)):
+        for m in await store.research.messages_of(list(by_id)):
             by_id[m.conversation_id].append({"from": m.sender, "text": m.text})
         for r in rows:
             yield _conversation(r, by_id[r.id])

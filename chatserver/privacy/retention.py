@@ -16,8 +16,7 @@ from typing import Any, Protocol
 from chatserver.clock import Clock, iso
 from chatserver.config import Settings
 from chatserver.privacy.timezone import local
-from chatserver.store import MessageRow, Store
-from chatserver.store.store import new_id, utc
+from chatserver.store import ConversationRecord, MessageRow, Store, new_id, utc
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +73,7 @@ def _seconds(start: datetime | None, end: datetime | None) -> int | None:
     return max(0, int((end - start).total_seconds()))
 
 
-def plan_research_record(conv: Any, message_count: int) -> ResearchRecord:
+def plan_research_record(conv: ConversationRecord, message_count: int) -> ResearchRecord:
     """The research record of a conversation row (the volunteer's registration before the
     chatter's own answer for age). The topic is the registered one, from the helpline's fixed
     list: the chatter's own topic is free text they typed, which may identify them."""
@@ -194,13 +193,13 @@ class Retention:
             # Refuse before touching anything when the redactor does not answer at all.
             await self.redact("Controle van de redactie.")
             await self._move_conversations(cut.conversations, report)
-        dropped = await self.store.drop_old_addresses(cut.addresses, now)
+        dropped = await self.store.conversations.drop_old_addresses(cut.addresses, now)
         report.contacts_dropped = dropped["contacts"]
         report.sanction_addresses_dropped = dropped["sanctions"]
         report.conversation_addresses_dropped = dropped["conversations"]
-        await self.store.checkpoint()
+        await self.store.db.checkpoint()
         report.seconds = round(time.perf_counter() - began, 3)
-        await self.store.audit(now, "retention_run", actor_id=None, actor="retention", detail={
+        await self.store.audit.record(now, "retention_run", actor_id=None, actor="retention", detail={
             k: v for k, v in asdict(report).items() if k not in ("skipped", "started_at")
         })
         log.info("retention run: %d conversations moved, %d contacts dropped",
@@ -210,7 +209,7 @@ class Retention:
     async def _move_conversations(self, cutoff: datetime, report: RetentionReport) -> None:
         seen: set[str] = set()
         while True:
-            rows = [r for r in await self.store.conversations_created_before(cutoff, BATCH)
+            rows = [r for r in await self.store.conversations.created_before(cutoff, BATCH)
                     if r.id not in seen]
             if not rows:
                 return
@@ -223,12 +222,12 @@ class Retention:
                 report.conversations_moved += 1
                 report.messages_redacted += moved
 
-    async def _move(self, conv: Any) -> int | None:
+    async def _move(self, conv: ConversationRecord) -> int | None:
         assert self.redact is not None
-        messages: Sequence[MessageRow] = await self.store.messages_of(conv.id)
+        messages: Sequence[MessageRow] = await self.store.messages.of_conversation(conv.id)
         texts = [(m.sender, await self.redact(m.text)) for m in messages]
         record = plan_research_record(conv, len(texts))
-        if not await self.store.move_to_research(conv.id, record.row(new_id()), texts,
+        if not await self.store.research.move_in(conv.id, record.row(new_id()), texts,
                                                  record.hour):
             return None
         return len(texts)

@@ -14,8 +14,7 @@ from typing import Any
 
 from chatserver.errors import ChatError
 from chatserver.privacy.timezone import LOCAL_TZ, local
-from chatserver.store import Store
-from chatserver.store.store import utc
+from chatserver.store import ConversationSummary, ResearchConversation, Store, utc
 
 DEFAULT_WEEKS = 12
 MAX_DAYS = 2 * 366
@@ -132,7 +131,7 @@ def _seconds(a: datetime | None, b: datetime | None) -> int | None:
     return None if a is None or b is None else max(0, int((b - a).total_seconds()))
 
 
-def live_contact(row: Any) -> Contact:
+def live_contact(row: ConversationSummary) -> Contact:
     created = utc(row.created_at)
     assert created is not None
     paired, ended = utc(row.paired_at), utc(row.ended_at)
@@ -146,7 +145,7 @@ def live_contact(row: Any) -> Contact:
     )
 
 
-def research_contact(row: Any) -> Contact:
+def research_contact(row: ResearchConversation) -> Contact:
     return Contact(
         day=row.day, hour=None, waiting_seconds=row.waiting_seconds,
         left_queue=bool(row.left_queue), ended=True, duration_seconds=row.duration_seconds,
@@ -157,15 +156,15 @@ def research_contact(row: Any) -> Contact:
 async def statistics(store: Store, since: date, until: date) -> dict[str, Any]:
     start = datetime.combine(since, time(), LOCAL_TZ)
     end = datetime.combine(until, time(), LOCAL_TZ)
-    contacts = [live_contact(r) for r in await store.conversation_statistics(start, end)]
+    contacts = [live_contact(r) for r in await store.conversations.statistics(start, end)]
     after = ""
     while True:
-        rows = await store.research_conversations_between(since, until, after_id=after,
+        rows = await store.research.conversations_between(since, until, after_id=after,
                                                           limit=5000)
         if not rows:
             break
         contacts.extend(research_contact(r) for r in rows)
         after = rows[-1].id
     hours = [(r.day, r.hour, r.contacts)
-             for r in await store.research_contact_hours_between(since, until)]
+             for r in await store.research.contact_hours_between(since, until)]
     return summarise(contacts, hours, since, until)

@@ -84,7 +84,7 @@ class Api:
         return await self.sessions.check(token, self.service.clock.now())
 
     async def healthz(self, request: Request) -> Response:
-        database = await self.service.store.ping()
+        database = await self.service.store.db.ping()
         healthy = database
         body: dict[str, Any] = {"database": "ok" if database else "unavailable"}
         if self.settings.redis_url:
@@ -184,12 +184,12 @@ class Api:
             cid = request.path_params["id"]
             if len(cid) > 64:
                 raise ChatError("not_found")
-            row = await self.service.store.conversation(cid)
+            row = await self.service.store.conversations.get(cid)
             if row is None:
                 raise ChatError("not_found")
             if row.volunteer_id != member.id and not member.can("supervisor"):
                 raise ChatError("forbidden")
-            messages = await self.service.store.messages_of(cid)
+            messages = await self.service.store.messages.of_conversation(cid)
             await self.service.audit(member, "transcript_read", cid)
         except ChatError as err:
             return from_chat_error(err)

@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 from chatserver import events, moderation
 from chatserver.clock import iso
 from chatserver.errors import ChatError
-from chatserver.store.store import utc
+from chatserver.store import utc
 from chatserver.web.responses import from_chat_error, json_body, ok
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def routes(api: Api) -> list[BaseRoute]:
                 raise ChatError("invalid", "`kind` is block of timeout.")
             active = request.query_params.get("active") in ("1", "true")
             now = service.clock.now()
-            rows = await store.sanctions(kind=kind, active_at=now if active else None)
+            rows = await store.sanctions.find(kind=kind, active_at=now if active else None)
             items = await moderation.describe(store, rows[:1000], now)
         except ChatError as err:
             return from_chat_error(err)
@@ -68,18 +68,18 @@ def routes(api: Api) -> list[BaseRoute]:
                 raise ChatError("invalid", "`min` is een getal van 1 tot 100.")
             now = service.clock.now()
             since = now - timedelta(days=service.settings.timeout_window_days)
-            rows = await store.sanctions(kind="timeout", since=since)
+            rows = await store.sanctions.find(kind="timeout", since=since)
             chatters = []
             for group in moderation.repeat_offenders(rows, int(raw)):
                 convs = []
                 for r in group:
-                    conv = await store.conversation(r.conversation_id) if r.conversation_id \
+                    conv = await store.conversations.get(r.conversation_id) if r.conversation_id \
                         else None
                     convs.append({"conversation_id": r.conversation_id,
                                   "alias": conv.alias if conv else None,
                                   "at": iso(utc(r.created_at) or now)})
                 latest = convs[-1]
-                blocked = await store.active_sanction(group[-1].address_hash, now)
+                blocked = await store.sanctions.active(group[-1].address_hash, now)
                 chatters.append({
                     "alias": latest["alias"],
                     "conversation_id": latest["conversation_id"],

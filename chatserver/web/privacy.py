@@ -117,7 +117,7 @@ def routes(api: Api) -> list[BaseRoute]:
         raw_limit = query(request, "limit", 6) or "200"
         if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
             raise ChatError("invalid_limit", "`limit` is een getal van 1 tot 1000.")
-        rows = await store.audit_entries(
+        rows = await store.audit.entries(
             since=since, until=until, actor=query(request, "actor", 64), action=action,
             conversation_id=query(request, "conversation_id", 64), limit=int(raw_limit))
         await service.audit(member, "audit_read", None, {

@@ -15,10 +15,9 @@ from typing import Any
 
 import pytest
 
-from chatserver.store import Store
-from chatserver.store.sealing import Sealer
+from chatserver.config import Settings
+from chatserver.store import Store, new_id
 from chatserver.store.sqlite_writer import NICENESS
-from chatserver.store.store import new_id
 
 KEYS = (("k1", b"k" * 32),)
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -31,14 +30,15 @@ def database_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> s
 
 
 async def open_store(url: str) -> Store:
-    store = Store(url, Sealer(KEYS))
+    store = Store.from_settings(Settings(data_dir=Path(), database_url=url, redis_url=None,
+                                         ip_hash_key=b"", secret_key=b"", data_keys=KEYS))
     await store.start()
     return store
 
 
 async def new_conversation(store: Store) -> str:
     cid = new_id()
-    await store.start_conversation({
+    await store.conversations.start({
         "id": cid, "alias": f"a{cid[:7]}", "address_hash": None, "resume_hash": new_id(),
         "status": "active", "created_at": T0,
     })
@@ -60,8 +60,8 @@ async def store(url: str) -> AsyncIterator[Store]:
 async def test_concurrent_messages_keep_their_order_and_text(store: Store) -> None:
     cids = [await new_conversation(store) for _ in range(8)]
     sends = [
-        store.add_message(cids[i % 8], "chatter", f"bericht {i}", T0 + timedelta(seconds=i),
-                          client_id=f"c{i}")
+        store.messages.add(cids[i % 8], "chatter", f"bericht {i}", T0 + timedelta(seconds=i),
+                           client_id=f"c{i}")
         for i in range(400)
     ]
     rows = await asyncio.gather(*sends)  # submitted in this order, committed in batches
@@ -69,7 +69,7 @@ async def test_concurrent_messages_keep_their_order_and_text(store: Store) -> No
     assert seqs == sorted(seqs) and len(set(seqs)) == 400
     assert len({r.id for r in rows}) == 400 and not any(r.duplicate for r in rows)
     for k, cid in enumerate(cids):
-        stored = await store.messages_of(cid)
+        stored = await store.messages.of_conversation(cid)
         assert [m.text for m in stored] == [f"bericht {i}" for i in range(k, 400, 8)]
         assert [m.id for m in stored] == [r.id for r in rows[k::8]]
 
@@ -78,28 +78,28 @@ async def test_a_retried_client_id_returns_the_first_message(store: Store) -> No
     cid, other = await new_conversation(store), await new_conversation(store)
     # Twice in one batch, and the same client_id in another conversation (not a retry).
     first, again, elsewhere = await asyncio.gather(
-        store.add_message(cid, "chatter", "hoi", T0, client_id="same"),
-        store.add_message(cid, "chatter", "hoi (opnieuw)", T0, client_id="same"),
-        store.add_message(other, "chatter", "hallo", T0, client_id="same"),
+        store.messages.add(cid, "chatter", "hoi", T0, client_id="same"),
+        store.messages.add(cid, "chatter", "hoi (opnieuw)", T0, client_id="same"),
+        store.messages.add(other, "chatter", "hallo", T0, client_id="same"),
     )
     assert not first.duplicate and not elsewhere.duplicate
     assert again.duplicate and (again.id, again.seq, again.text) == (first.id, first.seq, "hoi")
-    later = await store.add_message(cid, "chatter", "nog eens", T0, client_id="same")
+    later = await store.messages.add(cid, "chatter", "nog eens", T0, client_id="same")
     assert later.duplicate and later.id == first.id
-    assert [m.text for m in await store.messages_of(cid)] == ["hoi"]
-    assert [m.text for m in await store.messages_of(other)] == ["hallo"]
+    assert [m.text for m in await store.messages.of_conversation(cid)] == ["hoi"]
+    assert [m.text for m in await store.messages.of_conversation(other)] == ["hallo"]
 
 
 async def test_numbers_stay_increasing_after_the_newest_messages_are_deleted(store: Store) -> None:
     keep, gone = await new_conversation(store), await new_conversation(store)
-    kept = await store.add_message(keep, "chatter", "blijft", T0)
-    await asyncio.gather(*(store.add_message(gone, "chatter", f"weg {i}", T0)
+    kept = await store.messages.add(keep, "chatter", "blijft", T0)
+    await asyncio.gather(*(store.messages.add(gone, "chatter", f"weg {i}", T0)
                            for i in range(5)))
-    await store.delete_conversation(gone)
-    after = await store.add_message(keep, "volunteer", "daarna", T0, staff_id=None)
+    await store.conversations.delete(gone)
+    after = await store.messages.add(keep, "volunteer", "daarna", T0, staff_id=None)
     assert after.seq > kept.seq
-    assert [m.text for m in await store.messages_of(keep)] == ["blijft", "daarna"]
-    assert [m.text for m in await store.messages_of(keep, after_seq=kept.seq)] == ["daarna"]
+    assert [m.text for m in await store.messages.of_conversation(keep)] == ["blijft", "daarna"]
+    assert [m.text for m in await store.messages.of_conversation(keep, after_seq=kept.seq)] == ["daarna"]
 
 
 async def test_a_failed_batch_fails_its_callers_and_the_writer_goes_on(
@@ -107,7 +107,7 @@ async def test_a_failed_batch_fails_its_callers_and_the_writer_goes_on(
     store = await open_store(database_url("sqlite", tmp_path, request))
     try:
         cid = await new_conversation(store)
-        writer = store._sqlite_writer
+        writer = store.db._sqlite_writer
         assert writer is not None
         bad: dict[str, Any] = {
             "id": new_id(), "conversation_id": cid, "sender": "chatter", "staff_id": None,
@@ -117,8 +117,8 @@ async def test_a_failed_batch_fails_its_callers_and_the_writer_goes_on(
         fut = writer.submit(bad)
         with pytest.raises(Exception, match="NOT NULL"):
             await fut
-        row = await store.add_message(cid, "chatter", "gaat door", T0)
-        assert [m.id for m in await store.messages_of(cid)] == [row.id]
+        row = await store.messages.add(cid, "chatter", "gaat door", T0)
+        assert [m.id for m in await store.messages.of_conversation(cid)] == [row.id]
     finally:
         await store.close()
 
@@ -126,14 +126,14 @@ async def test_a_failed_batch_fails_its_callers_and_the_writer_goes_on(
 async def test_close_commits_what_was_queued(url: str) -> None:
     store = await open_store(url)
     cid = await new_conversation(store)
-    pending = [asyncio.ensure_future(store.add_message(cid, "chatter", f"m{i}", T0))
+    pending = [asyncio.ensure_future(store.messages.add(cid, "chatter", f"m{i}", T0))
                for i in range(50)]
     await asyncio.sleep(0)  # every add_message has handed its row over
     await store.close()
     rows = await asyncio.gather(*pending)
     store = await open_store(url)
     try:
-        assert [m.id for m in await store.messages_of(cid)] == [r.id for r in rows]
+        assert [m.id for m in await store.messages.of_conversation(cid)] == [r.id for r in rows]
     finally:
         await store.close()
 
@@ -143,7 +143,7 @@ async def test_the_writer_thread_yields_to_the_event_loop(tmp_path: Path,
                                                           request: pytest.FixtureRequest) -> None:
     store = await open_store(database_url("sqlite", tmp_path, request))
     try:
-        await store.add_message(await new_conversation(store), "chatter", "hoi", T0)
+        await store.messages.add(await new_conversation(store), "chatter", "hoi", T0)
         writer = next(t for t in threading.enumerate() if t.name == "sqlite-writer")
         assert writer.native_id is not None
         mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
@@ -154,15 +154,15 @@ async def test_the_writer_thread_yields_to_the_event_loop(tmp_path: Path,
 
 async def test_delivery_marks_commit_with_the_next_batch_and_never_go_back(store: Store) -> None:
     cid, other = await new_conversation(store), await new_conversation(store)
-    rows = [await store.add_message(cid, "volunteer", f"m{i}", T0) for i in range(3)]
-    store.mark_delivered(cid, rows[2].seq)
-    store.mark_delivered(cid, rows[0].seq)  # a late acknowledgement of an earlier message
-    store.mark_delivered(other, rows[1].seq)
-    await store.add_message(cid, "chatter", "daarna", T0)  # committed with (or after) them
-    mine, theirs = await store.conversation(cid), await store.conversation(other)
+    rows = [await store.messages.add(cid, "volunteer", f"m{i}", T0) for i in range(3)]
+    store.messages.mark_delivered(cid, rows[2].seq)
+    store.messages.mark_delivered(cid, rows[0].seq)  # a late acknowledgement of an earlier message
+    store.messages.mark_delivered(other, rows[1].seq)
+    await store.messages.add(cid, "chatter", "daarna", T0)  # committed with (or after) them
+    mine, theirs = await store.conversations.get(cid), await store.conversations.get(other)
     assert mine is not None and theirs is not None
     assert (mine.delivered_seq, theirs.delivered_seq) == (rows[2].seq, rows[1].seq)
-    store.mark_delivered(cid, rows[1].seq)
-    await store.add_message(cid, "chatter", "en nog een", T0)
-    again = await store.conversation(cid)
+    store.messages.mark_delivered(cid, rows[1].seq)
+    await store.messages.add(cid, "chatter", "en nog een", T0)
+    again = await store.conversations.get(cid)
     assert again is not None and again.delivered_seq == rows[2].seq

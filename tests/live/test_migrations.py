@@ -59,16 +59,17 @@ async def test_postgresql_migrations_give_the_models_tables(
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 async def test_the_server_migrates_at_start_and_again_is_a_no_op(
         kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    from chatserver.config import Settings
     from chatserver.store import Store
-    from chatserver.store.sealing import Sealer
 
     if kind == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'server.sqlite3'}"
     else:
         url = request.getfixturevalue("postgres").create_database(f"s{uuid.uuid4().hex[:8]}")
-    sealer = Sealer((("k1", b"k" * 32),))
     for _ in range(2):
-        store = Store(url, sealer)
+        store = Store.from_settings(Settings(data_dir=tmp_path, database_url=url, redis_url=None,
+                                             ip_hash_key=b"", secret_key=b"",
+                                             data_keys=(("k1", b"k" * 32),)))
         await store.start()
         await store.close()
     assert await differences(url) == []

@@ -15,7 +15,6 @@ from chatserver.clock import FrozenClock
 from chatserver.config import Settings
 from chatserver.privacy import references
 from chatserver.store import Store
-from chatserver.store.sealing import Sealer
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 
@@ -44,7 +43,7 @@ def frozen() -> FrozenClock:
 
 @pytest.fixture
 async def store(settings: Settings) -> AsyncIterator[Store]:
-    s = Store(settings.database_url, Sealer(settings.data_keys), sqlite_synchronous="NORMAL")
+    s = Store.from_settings(settings.with_(sqlite_synchronous="NORMAL"))
     await s.start()
     yield s
     await s.close()
@@ -78,9 +77,9 @@ async def make_conversation(
         "chatter_topic": store.sealer.seal("iets over school", cid),
         "reference_hash": references.reference_hash(settings.secret_key, reference),
     }
-    await store.start_conversation(values)
+    await store.conversations.start(values)
     if paired:
         for i, text in enumerate(texts):
-            await store.add_message(cid, "chatter" if i % 2 == 0 else "volunteer", text,
-                                    started + timedelta(minutes=3 + i))
+            await store.messages.add(cid, "chatter" if i % 2 == 0 else "volunteer", text,
+                                     started + timedelta(minutes=3 + i))
     return Made(cid, reference, address)

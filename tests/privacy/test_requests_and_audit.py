@@ -14,7 +14,7 @@ from tests.privacy.conftest import NOW, make_conversation
 
 
 async def coordinator(server: Server, name: str = "cora") -> httpx.AsyncClient:
-    if await server.components.store.user_by_name(name) is None:
+    if await server.components.store.staff.user_by_name(name) is None:
         await server.add_user(name, "coordinator")
     token = await server.login(name)
     return server.http(headers={"Authorization": f"Bearer {token}"})
@@ -25,7 +25,7 @@ async def test_an_access_request_is_answered_with_everything_held(settings: Sett
     async with running(settings, clock) as server:
         store = server.components.store
         made = await make_conversation(store, settings, NOW - timedelta(days=10))
-        await store.add_sanction({"kind": "timeout", "address_hash": made.address_hash,
+        await store.sanctions.add({"kind": "timeout", "address_hash": made.address_hash,
                                   "conversation_id": made.id, "created_at": NOW,
                                   "until": NOW + timedelta(minutes=30)})
         async with await coordinator(server) as http:
@@ -56,7 +56,7 @@ async def test_erasure_deletes_the_conversation_and_says_what_stays(settings: Se
         made = await make_conversation(store, settings, NOW - timedelta(days=3))
         other = await make_conversation(store, settings, NOW - timedelta(days=2),
                                         address="b" * 64)
-        await store.add_sanction({"kind": "block", "address_hash": made.address_hash,
+        await store.sanctions.add({"kind": "block", "address_hash": made.address_hash,
                                   "conversation_id": made.id, "created_at": NOW,
                                   "until": NOW + timedelta(days=90)})
         async with await coordinator(server) as http:
@@ -75,10 +75,10 @@ async def test_erasure_deletes_the_conversation_and_says_what_stays(settings: Se
             assert body["request"]["status"] == "done"
             r = await http.post(f"/api/privacy/requests/{rid}/erase", json={"confirm": True})
             assert r.status_code == 409 and r.json()["error"]["code"] == "already_closed"
-        assert await store.conversation(made.id) is None
-        assert await store.messages_of(made.id) == []
-        assert await store.conversation(other.id) is not None
-        assert len(await store.messages_of(other.id)) == 2
+        assert await store.conversations.get(made.id) is None
+        assert await store.messages.of_conversation(made.id) == []
+        assert await store.conversations.get(other.id) is not None
+        assert len(await store.messages.of_conversation(other.id)) == 2
 
 
 async def test_deadlines_extension_and_overdue(settings: Settings) -> None:

@@ -32,13 +32,12 @@ from chatserver.store.models import (
     research_messages,
     sanctions,
 )
-from chatserver.store.sealing import Sealer
 from tests.helpers import Subprocess, running
 from tests.privacy.conftest import NOW, FakeRedactor, make_conversation
 
 
 async def count(store: Store, table: object) -> int:
-    async with store.engine.connect() as conn:
+    async with store.db.engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
 
 
@@ -51,11 +50,11 @@ async def test_a_run_over_many_ages_keeps_exactly_what_the_policy_says(
     edge_keep = await make_conversation(store, settings, NOW - timedelta(days=90) + timedelta(minutes=1))
     edge_go = await make_conversation(store, settings, NOW - timedelta(days=90, minutes=1))
     # a time-out long over, from 200 days ago; a block still in force, from 300 days ago
-    await store.add_sanction({"kind": "timeout", "address_hash": made[200].address_hash,
+    await store.sanctions.add({"kind": "timeout", "address_hash": made[200].address_hash,
                               "conversation_id": made[200].id,
                               "created_at": NOW - timedelta(days=200),
                               "until": NOW - timedelta(days=199)})
-    await store.add_sanction({"kind": "block", "address_hash": made[365].address_hash,
+    await store.sanctions.add({"kind": "block", "address_hash": made[365].address_hash,
                               "conversation_id": made[365].id,
                               "created_at": NOW - timedelta(days=300),
                               "until": NOW + timedelta(days=30)})
@@ -65,7 +64,7 @@ async def test_a_run_over_many_ages_keeps_exactly_what_the_policy_says(
 
     gone = {made[d].id for d in (91, 120, 200, 365)} | {edge_go.id}
     kept = {made[d].id for d in (0, 1, 30, 89)} | {edge_keep.id}
-    async with store.engine.connect() as conn:
+    async with store.db.engine.connect() as conn:
         left = {r.id for r in await conn.execute(select(conversations.c.id))}
         left_msgs = {r.conversation_id for r in await conn.execute(select(messages))}
         research = (await conn.execute(select(research_conversations))).all()
@@ -95,7 +94,7 @@ async def test_a_run_over_many_ages_keeps_exactly_what_the_policy_says(
     assert sanction_hashes["timeout"].startswith("erased:")
     assert sanction_hashes["block"] == made[365].address_hash
     # A reference of a moved conversation no longer finds anything
-    assert await store.conversation_by(reference_hash=made[120].reference) is None
+    assert await store.conversations.find_by(reference_hash=made[120].reference) is None
 
     again = await Retention(settings, store, frozen, from_redactor(fake)).run()
     assert again.conversations_moved == again.contacts_dropped == 0
@@ -115,8 +114,8 @@ async def test_without_a_redactor_nothing_is_deleted(
         await Retention(settings, store, frozen, from_redactor(Broken())).run()
     with pytest.raises(RedactorUnavailable):
         await Retention(settings, store, frozen, None).run()
-    assert await store.conversation(old.id) is not None
-    assert len(await store.messages_of(old.id)) == 2
+    assert await store.conversations.get(old.id) is not None
+    assert len(await store.messages.of_conversation(old.id)) == 2
     assert await count(store, research_conversations) == 0
     assert await count(store, contacts) == 1
 
@@ -172,12 +171,12 @@ def test_the_research_record_keeps_the_day_not_the_time() -> None:
 
 
 async def test_the_audit_log_refuses_update_and_delete(store: Store) -> None:
-    await store.audit(NOW, "flag", actor_id="u1", actor="vera", conversation_id="c1")
+    await store.audit.record(NOW, "flag", actor_id="u1", actor="vera", conversation_id="c1")
     for stmt in (update(audit_log).values(actor="iemand"), audit_log.delete()):
         with pytest.raises(Exception, match="append-only"):
-            async with store.tx() as conn:
+            async with store.db.tx() as conn:
                 await conn.execute(stmt)
-    assert [r.actor for r in await store.audit_entries()] == ["vera"]
+    assert [r.actor for r in await store.audit.entries()] == ["vera"]
 
 
 def test_the_command_refuses_without_the_redaction_library(settings: Settings) -> None:
@@ -194,7 +193,7 @@ def test_the_command_runs_and_reports(settings: Settings) -> None:
     from chatserver.privacy.commands import retention_command
 
     async def seed() -> None:
-        s = Store(settings.database_url, Sealer(settings.data_keys))
+        s = Store.from_settings(settings)
         await s.start()
         await make_conversation(s, settings, NOW - timedelta(days=4000))
         await s.close()
@@ -232,7 +231,7 @@ async def test_the_real_redactor_anonymises_before_anything_moves(
                                    "Dank je, Sanne"))
     report = await Retention(settings, store, frozen, redact).run()
     assert report.conversations_moved == 1
-    async with store.engine.connect() as conn:
+    async with store.db.engine.connect() as conn:
         texts = [r.text for r in await conn.execute(select(research_messages))]
     assert texts and all("Sanne" not in t and "12345678" not in t for t in texts)
 
@@ -250,11 +249,11 @@ async def test_the_server_sweeps_by_itself(settings: Settings) -> None:
 
         server.components.redactor.redact = redact  # type: ignore[method-assign]
         for _ in range(100):
-            if await store.audit_entries(action="retention_run"):
+            if await store.audit.entries(action="retention_run"):
                 break
             await asyncio.sleep(0.05)
-        assert [e.actor for e in await store.audit_entries(action="retention_run")][:1] == [
+        assert [e.actor for e in await store.audit.entries(action="retention_run")][:1] == [
             "retention"]
-        assert await store.conversation(old.id) is None
-        assert await store.conversation(fresh.id) is not None
+        assert await store.conversations.get(old.id) is None
+        assert await store.conversations.get(fresh.id) is not None
         assert await count(store, research_conversations) == 1

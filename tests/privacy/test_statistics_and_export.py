@@ -13,7 +13,6 @@ from chatserver.config import Settings
 from chatserver.privacy.retention import Retention, from_redactor
 from chatserver.privacy.statistics import Contact, percentile, summarise
 from chatserver.store import Store
-from chatserver.store.sealing import Sealer
 from tests.helpers import Subprocess, running
 from tests.privacy.conftest import NOW, FakeRedactor, make_conversation
 from tests.privacy.test_requests_and_audit import coordinator
@@ -78,15 +77,15 @@ async def test_statistics_cover_conversations_moved_to_research(settings: Settin
 
 
 async def test_the_command_line_exports_and_reports(settings: Settings, tmp_path: Path) -> None:
-    store = Store(settings.database_url, Sealer(settings.data_keys))
+    store = Store.from_settings(settings)
     await store.start()
     made = await make_conversation(store, settings, NOW - timedelta(days=200))
-    await store.audit(NOW - timedelta(hours=5), "transcript_read", actor_id="u1", actor="vera",
-                      conversation_id=made.id)
-    await store.audit(NOW - timedelta(hours=4), "flag", actor_id="u1", actor="vera",
-                      conversation_id=made.id, detail={"message_id": "m1"})
-    await store.audit(NOW - timedelta(hours=3), "monitor", actor_id="u2", actor="sam",
-                      conversation_id="anders")
+    await store.audit.record(NOW - timedelta(hours=5), "transcript_read", actor_id="u1", actor="vera",
+                             conversation_id=made.id)
+    await store.audit.record(NOW - timedelta(hours=4), "flag", actor_id="u1", actor="vera",
+                             conversation_id=made.id, detail={"message_id": "m1"})
+    await store.audit.record(NOW - timedelta(hours=3), "monitor", actor_id="u2", actor="sam",
+                             conversation_id="anders")
     await Retention(settings, store, FrozenClock(NOW), from_redactor(FakeRedactor())).run()
     await store.close()
     proc = Subprocess(tmp_path / "data")

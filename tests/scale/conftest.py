@@ -19,7 +19,6 @@ from chatserver.auth import hash_password
 from chatserver.clock import Clock
 from chatserver.config import Settings
 from chatserver.store import Store
-from chatserver.store.sealing import Sealer
 from tests.helpers import VENV_BIN, Peer, Subprocess, server_env
 from tests.live.redis_server import RedisServer
 
@@ -106,12 +105,12 @@ class Cluster:
 
     async def add_users(self, *names: str, role: str = "volunteer") -> None:
         s = self.settings
-        store = Store(s.database_url, Sealer(s.data_keys), sqlite_synchronous="NORMAL")
+        store = Store.from_settings(s.with_(sqlite_synchronous="NORMAL"))
         await store.start()
         try:
             for name in names:
-                await store.add_user(name, name.title(), role, hash_password(PASSWORD),
-                                     Clock().now())
+                await store.staff.add_user(name, name.title(), role, hash_password(PASSWORD),
+                                           Clock().now())
         finally:
             await store.close()
 

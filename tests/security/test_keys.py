@@ -13,8 +13,7 @@ import pytest
 from chatserver.config import Settings
 from chatserver.errors import ConfigError
 from chatserver.store import Store
-from chatserver.store.keys import key_counts, rotate, totp_context
-from chatserver.store.sealing import Sealer
+from chatserver.store.keys import totp_context
 from tests.helpers import Subprocess, running, server_env
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -44,7 +43,7 @@ async def test_a_copy_of_the_database_files_reveals_no_conversation(settings: Se
         await chatter.expect("message")
         # While the server runs (text in the WAL too) ...
         live_files = files_of(settings.data_dir)
-        transcript = await srv.components.store.messages_of(cid)
+        transcript = await srv.components.store.messages.of_conversation(cid)
     # ... and after it stopped: the files hold the conversation, but only sealed.
     assert [m.text for m in transcript] == [f"ik zit op de {secret_words[0]}",
                                             f"vertel: {secret_words[1]}?"]
@@ -61,15 +60,15 @@ async def seed(store: Store, conversations: int, per_conversation: int) -> list[
     ids = []
     for i in range(conversations):
         cid = f"conv{i:04d}"
-        await store.start_conversation({
+        await store.conversations.start({
             "id": cid, "alias": f"Vos {i}", "status": "ended", "created_at": NOW,
             "chatter_topic": store.sealer.seal(f"onderwerp {i}", cid),
         })
         for j in range(per_conversation):
-            await store.add_message(cid, "chatter", f"bericht {i}.{j}", NOW)
+            await store.messages.add(cid, "chatter", f"bericht {i}.{j}", NOW)
         ids.append(cid)
-    uid = await store.add_user("vera", "Vera", "coordinator", "x", NOW)
-    await store.update_user(uid, totp_secret=store.sealer.seal("JBSWY3DPEHPK3PXP",
+    uid = await store.staff.add_user("vera", "Vera", "coordinator", "x", NOW)
+    await store.staff.update_user(uid, totp_secret=store.sealer.seal("JBSWY3DPEHPK3PXP",
                                                                totp_context(uid)))
     return ids
 
@@ -77,7 +76,7 @@ async def seed(store: Store, conversations: int, per_conversation: int) -> list[
 def store_with(settings: Settings, *keys: str) -> Store:
     env = server_env(settings.data_dir, CHATSERVER_DATA_KEY=",".join(keys))
     s = Settings.from_env(env)
-    return Store(settings.database_url, Sealer(s.data_keys), sqlite_synchronous="NORMAL")
+    return Store.from_settings(settings.with_(data_keys=s.data_keys, sqlite_synchronous="NORMAL"))
 
 
 async def test_rotation_reseals_everything_is_resumable_and_the_old_key_can_go(
@@ -101,18 +100,18 @@ async def test_rotation_reseals_everything_is_resumable_and_the_old_key_can_go(
             raise Interrupted
 
     with pytest.raises(Interrupted):
-        await rotate(store, batch=300, on_batch=stop_after_one_batch)
-    half = await key_counts(store)
+        await store.keys.rotate(batch=300, on_batch=stop_after_one_batch)
+    half = await store.keys.counts()
     assert half["messages.text"] == {"new2": 300, "old1": 900}
     # ... everything is readable in between, and a second run finishes the job.
-    assert len(await store.messages_of(ids[0])) == 100
-    report = await rotate(store, batch=300)
+    assert len(await store.messages.of_conversation(ids[0])) == 100
+    report = await store.keys.rotate(batch=300)
     assert report.resealed["messages.text"] == 900
     assert report.resealed["conversations.chatter_topic"] == 12
     assert report.resealed["staff_users.totp_secret"] == 1
     assert not report.unreadable
-    assert (await rotate(store, batch=300)).total == 0  # idempotent: nothing left to do
-    counts = await key_counts(store)
+    assert (await store.keys.rotate(batch=300)).total == 0  # idempotent: nothing left to do
+    counts = await store.keys.counts()
     assert all(set(c) == {"new2"} for c in counts.values()), counts
     await store.close()
 
@@ -120,12 +119,12 @@ async def test_rotation_reseals_everything_is_resumable_and_the_old_key_can_go(
     store = store_with(settings, new)
     await store.start()
     try:
-        texts = [m.text for m in await store.messages_of(ids[11])]
+        texts = [m.text for m in await store.messages.of_conversation(ids[11])]
         assert texts == [f"bericht 11.{j}" for j in range(100)]
-        conv = await store.conversation(ids[5])
+        conv = await store.conversations.get(ids[5])
         assert conv is not None
         assert store.sealer.open(conv.chatter_topic, conv.id) == "onderwerp 5"
-        user = await store.user_by_name("vera")
+        user = await store.staff.user_by_name("vera")
         assert user is not None
         assert store.sealer.open(user.totp_secret, totp_context(user.id)) == "JBSWY3DPEHPK3PXP"
     finally:
@@ -141,10 +140,10 @@ async def test_values_under_a_missing_key_are_reported_not_lost(settings: Settin
     store = store_with(settings, new)
     await store.start()
     try:
-        report = await rotate(store, batch=2)
+        report = await store.keys.rotate(batch=2)
         assert report.unreadable["messages.text"] == 3
         assert report.total == 0
-        assert (await key_counts(store))["messages.text"] == {"lost1": 3}
+        assert (await store.keys.counts())["messages.text"] == {"lost1": 3}
     finally:
         await store.close()
 

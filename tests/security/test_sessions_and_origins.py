@@ -105,10 +105,10 @@ async def test_cookie_is_httponly_strict_and_secure_only_behind_tls(tmp_path: Pa
 
 async def enrol(srv: Server, name: str) -> pyotp.TOTP:
     store = srv.components.store
-    user = await store.user_by_name(name)
+    user = await store.staff.user_by_name(name)
     assert user is not None
     secret = pyotp.random_base32()
-    await store.update_user(user.id, totp_secret=store.sealer.seal(secret, totp_context(user.id)))
+    await store.staff.update_user(user.id, totp_secret=store.sealer.seal(secret, totp_context(user.id)))
     return pyotp.TOTP(secret)
 
 
@@ -147,7 +147,7 @@ async def test_totp_second_factor(tmp_path: Path, clock: FrozenClock) -> None:
             r = await login(http, "ada", otp=totp.at(clock.now()))
             assert r.status_code == 200
             # The secret is stored sealed, bound to its account.
-            user = await srv.components.store.user_by_name("ada")
+            user = await srv.components.store.staff.user_by_name("ada")
             assert user is not None and user.totp_secret.startswith("g1:")
 
 

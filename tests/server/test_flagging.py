@@ -59,7 +59,7 @@ async def test_flag_redacts_in_ack_both_views_transcript_resume_and_files(
     sent = await chatter.call("message", {"text": SECRET})
     await vera.expect("message", lambda m: m["id"] == sent["id"])
     store = srv.components.store
-    async with store.engine.connect() as conn:
+    async with store.db.engine.connect() as conn:
         sealed_before = (await conn.exec_driver_sql(
             "SELECT text FROM messages WHERE id = ?", (sent["id"],))).scalar_one()
 

@@ -128,7 +128,7 @@ async def test_coordinator_sees_repeat_offenders_blocks_and_lifts(
         r = await http.post(f"/api/moderation/blocks/{block['id']}/lift", json={})
         assert r.status_code == 409
     await chat_with(srv, vera, ALICE)
-    actions = [e.action for e in await srv.components.store.audit_entries()]
+    actions = [e.action for e in await srv.components.store.audit.entries()]
     assert actions.count("timeout") == 4 and "block" in actions and "block_lifted" in actions
 
 

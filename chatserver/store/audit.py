@@ -1,0 +1,88 @@
+"""The audit log: who did what to which conversation, and when.
+
+Append-only: there is no update or delete here (and SQLite refuses them by trigger)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from chatserver.store.db import Database
+from chatserver.store.models import audit_log
+from chatserver.store.records import from_row
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor_id: str | None
+    actor: str | None
+    action: str
+    conversation_id: str | None
+    detail: str | None  # JSON
+
+
+class AuditLog:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def record(
+        self,
+        at: datetime,
+        action: str,
+        *,
+        actor_id: str | None,
+        actor: str | None,
+        conversation_id: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        async with self.db.tx() as conn:
+            await conn.execute(
+                audit_log.insert().values(
+                    at=at, action=action, actor_id=actor_id, actor=actor,
+                    conversation_id=conversation_id,
+                    detail=json.dumps(detail, ensure_ascii=False) if detail else None,
+                )
+            )
+
+    async def entries(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        conversation_id: str | None = None,
+        limit: int = 500,
+    ) -> list[AuditEntry]:
+        """Newest first, at most `limit`."""
+        q = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+        if since is not None:
+            q = q.where(audit_log.c.at >= since)
+        if until is not None:
+            q = q.where(audit_log.c.at < until)
+        if actor:
+            q = q.where(audit_log.c.actor == actor)
+        if action:
+            q = q.where(audit_log.c.action == action)
+        if conversation_id:
+            q = q.where(audit_log.c.conversation_id == conversation_id)
+        async with self.db.engine.connect() as conn:
+            return [from_row(AuditEntry, r) for r in await conn.execute(q)]
+
+    async def window(
+        self, since: datetime, until: datetime | None = None, actor: str | None = None
+    ) -> list[AuditEntry]:
+        """Every audit entry in a window, oldest first (breach reports: no limit)."""
+        q = select(audit_log).where(audit_log.c.at >= since).order_by(audit_log.c.id)
+        if until is not None:
+            q = q.where(audit_log.c.at < until)
+        if actor:
+            q = q.where(audit_log.c.actor == actor)
+        async with self.db.engine.connect() as conn:
+            return [from_row(AuditEntry, r) for r in await conn.execute(q)]
