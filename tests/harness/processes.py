@@ -2,10 +2,12 @@
 
 Linux's PR_SET_PDEATHSIG is set in one place, `die_with_parent`, reached three ways:
 - `spawn` and `run` set it between fork and exec, for any program (redis-server, postgres, the
-  chat server, Playwright's driver);
+  chat server);
 - Python processes started by those children (the chat server's redaction worker, uvicorn's
   workers) set it at start-up in `site/sitecustomize.py`, which
   `python_children_die_with_parent()` puts on PYTHONPATH;
+- a program that a library starts from a path (Playwright's driver) is given `dying(program)`,
+  a wrapper that sets it and then executes the program;
 - a process may call it for itself (the benchmarks' load generators).
 The kernel ties the signal to the *thread* that started the child: start children from the
 main thread, or they die when a worker thread ends."""
@@ -128,6 +130,18 @@ def run(args: Sequence[str | Path], *, input: str | bytes | None = None,
     if check:
         done.check_returncode()
     return done
+
+
+def dying(program: str | Path, folder: Path) -> Path:
+    """An executable in `folder` that runs `program` with its arguments, dying with whoever
+    starts it: for a child that a library starts from a path, without a preexec_fn."""
+    wrapper = folder / Path(program).name
+    wrapper.write_text(
+        f"#!{sys.executable}\nimport os, sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+        "from tests.harness.processes import die_with_parent\ndie_with_parent()\n"
+        f"os.execv({str(program)!r}, [{str(program)!r}, *sys.argv[1:]])\n")
+    wrapper.chmod(0o755)
+    return wrapper
 
 
 def pinned(cpu: int | None) -> list[str]:

@@ -248,13 +248,12 @@ class Subprocess(ServerProcess):
         return run([BIN / "chatserver", *args], input=stdin, capture_output=True, text=True,
                    env=self.env, cwd=ROOT, timeout=60)
 
-    def add_accounts(self, names: list[str], role: str = "volunteer",
-                     password: str = PASSWORD) -> None:
-        """Accounts with one shared password, written by the server's store code in a child
-        process with this server's environment (see tests/harness/accounts.py)."""
-        run([sys.executable, "-m", "tests.harness.accounts", role],
-            input="\n".join([password, *names]).encode(), env=self.env, cwd=ROOT,
-            timeout=120, check=True)
+    def add_accounts(self, roles: dict[str, str], password: str = PASSWORD) -> None:
+        """Accounts ({name: role}) with one password, written by the server's store code in a
+        child process with this server's environment (see tests/harness/accounts.py)."""
+        lines = [password, *(f"{name} {role}" for name, role in roles.items())]
+        run([sys.executable, "-m", "tests.harness.accounts"], input="\n".join(lines).encode(),
+            env=self.env, cwd=ROOT, timeout=120, check=True)
 
     async def staff(self, name: str, password: str = PASSWORD) -> Peer:
         """An existing account, logged in and connected."""

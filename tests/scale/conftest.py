@@ -55,7 +55,7 @@ class Cluster:
         return Settings.from_env(server_env(self.root / "data", **self.env))
 
     async def add_users(self, *names: str, role: str = "volunteer") -> None:
-        await add_accounts(self.settings, names, PASSWORD, role)
+        await add_accounts(self.settings, dict.fromkeys(names, role), PASSWORD)
 
     def start(self, count: int, *args: str) -> list[Worker]:
         new = [Worker(self.root / "data", *args, **self.env) for _ in range(count)]
