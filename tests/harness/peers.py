@@ -50,8 +50,8 @@ class Peer:
             headers=headers or {}, wait_timeout=TIMEOUT,
         )
 
-    async def call(self, event: str, data: Any = None) -> Any:
-        return await self.sio.call(event, data, namespace=self.namespace, timeout=TIMEOUT)
+    async def call(self, event: str, data: Any = None, timeout: float = TIMEOUT) -> Any:
+        return await self.sio.call(event, data, namespace=self.namespace, timeout=timeout)
 
     async def expect(self, event: str, where: Callable[[Any], bool] | None = None,
                      timeout: float = TIMEOUT) -> Any:
