@@ -77,11 +77,13 @@ def die_with_python_parent() -> None:
 
 def python_children_die_with_parent(env: dict[str, str] | None = None) -> None:
     """Every Python process started with `env` (this process's environment by default), and
-    every Python process those start, dies with its parent."""
+    every Python process those start, dies with its parent.
+    A `sitecustomize` of the caller's own earlier on PYTHONPATH wins over ours (Python loads
+    one): it should call `die_with_python_parent()` itself."""
     target: Any = os.environ if env is None else env
     ours = [str(SITE), str(ROOT)]
-    rest = [p for p in target.get("PYTHONPATH", "").split(os.pathsep) if p and p not in ours]
-    target["PYTHONPATH"] = os.pathsep.join(ours + rest)
+    theirs = [p for p in target.get("PYTHONPATH", "").split(os.pathsep) if p and p not in ours]
+    target["PYTHONPATH"] = os.pathsep.join(theirs + ours)
     target[PARENT_VAR] = str(os.getpid())
 
 

@@ -23,7 +23,15 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from tests.harness.peers import TIMEOUT, Peer
-from tests.harness.processes import BIN, ROOT, free_port, pinned, run, spawn
+from tests.harness.processes import (
+    BIN,
+    ROOT,
+    free_port,
+    pinned,
+    python_children_die_with_parent,
+    run,
+    spawn,
+)
 from tests.harness.waiting import wait_until
 
 if TYPE_CHECKING:
@@ -181,6 +189,7 @@ class ServerProcess(Endpoint):
 
     def launch(self) -> None:
         """Start the process; `wait_health` says when it is ready."""
+        python_children_die_with_parent(self.env)  # the server's own children too
         with open(self.log_path, "ab") as log:
             self.proc = spawn([*pinned(self.cpu), *self.command()], env=self.env, cwd=ROOT,
                               stdout=log, stderr=subprocess.STDOUT)
