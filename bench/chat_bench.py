@@ -112,12 +112,12 @@ def main(argv: list[str] | None = None) -> int:
                 srv.stop()
         if not args.server_only:
             print(f"bare relay: {conversations} pairs (2 sockets, one room each)", flush=True)
-            srv = start_relay(server_cpu)
+            relay = start_relay(server_cpu)
             try:
-                setup_relay(gens, srv, conversations)
-                run_load(srv, "bare relay")
+                setup_relay(gens, relay, conversations)
+                run_load(relay, "bare relay")
             finally:
-                srv.stop()
+                relay.stop()
     finally:
         gens.quit()
 

@@ -29,7 +29,6 @@ import argparse
 import importlib.util
 import math
 import os
-import subprocess
 import sys
 import time
 from typing import Any
@@ -39,6 +38,7 @@ from bench.harness.machine import cpu_model, loadavg, tree
 from bench.harness.measure import Row, measure, percentile
 from bench.harness.report import print_table
 from bench.harness.servers import setup_chatserver, start_chatserver
+from tests.harness.processes import run
 
 
 def flag_figures(replies: list[dict[str, Any]]) -> dict[str, Any]:
@@ -118,12 +118,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"flag_bench: the redactor did not load ({health}); nothing to measure.")
                 return 0
             print(f"  redactor ready {time.monotonic() - t:.1f} s after start", flush=True)
-            assert srv.proc is not None
-            children = [c for c in tree(srv.proc.pid) if c != srv.proc.pid]
+            children = [c for c in tree(srv.pid) if c != srv.pid]
             if args.redactor_cpu is not None:
                 for pid in children:
-                    subprocess.run(["taskset", "-pc", str(args.redactor_cpu), str(pid)],
-                                   capture_output=True, check=False)
+                    run(["taskset", "-pc", str(args.redactor_cpu), str(pid)],
+                        capture_output=True)
                 print(f"  moved server child processes {children} to core {args.redactor_cpu}")
             setup_chatserver(gens, srv, n, 6, names)
             common = {"pii_share": args.pii_share}

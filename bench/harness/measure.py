@@ -72,7 +72,7 @@ def measure(gens: Generators, srv: Server, mode: str, conversations: int, interv
            "window": (w0, w1), "drain": drain, **(extra_cmd or {})}
     for pipe in gens.pipes:
         pipe.send(cmd)
-    pids = tree(srv.proc.pid)
+    pids = tree(srv.pid)
     time.sleep(max(0.0, w0 - mono()))
     c0, d0 = cpu_seconds(pids), run_delay(pids)
     spy = Spy(spy_dir, srv, f"{mode.replace(' ', '-')}-{conversations}-{2 * conversations / interval:.0f}",
@@ -81,7 +81,7 @@ def measure(gens: Generators, srv: Server, mode: str, conversations: int, interv
     load = loadavg()
     while mono() < w1:
         time.sleep(min(1.0, max(0.0, w1 - mono())))
-        rss = max(rss, rss_mb(srv.proc.pid))
+        rss = max(rss, rss_mb(srv.pid))
     c1, d1 = cpu_seconds(pids), run_delay(pids)
     replies = []
     spy_pending = spy

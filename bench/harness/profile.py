@@ -29,7 +29,7 @@ class Spy:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         self.out = Path(out_dir) / f"{name}.txt"
         self.proc = spawn(
-            [PY_SPY, "record", "--pid", str(srv.proc.pid), "--duration", str(int(seconds)),
+            [PY_SPY, "record", "--pid", str(srv.pid), "--duration", str(int(seconds)),
              "--rate", "200", "--nonblocking", "--gil", "--format", "raw", "-o", str(self.out)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

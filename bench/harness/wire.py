@@ -95,7 +95,7 @@ class WireClient:
                 while j < len(rest) and rest[j].isdigit():
                     j += 1
                 ack_id = int(rest[:j]) if j else None
-                data = json.loads(rest[j:]) if j < len(rest) else None
+                data: Any = json.loads(rest[j:]) if j < len(rest) else None
                 if kind == "2":
                     if ack_id is not None:
                         await ws.send(f"{self.ack_prefix}{ack_id}[]")

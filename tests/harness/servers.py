@@ -187,6 +187,11 @@ class ServerProcess(Endpoint):
     def command(self) -> list[str]:
         raise NotImplementedError
 
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None, "not launched"
+        return self.proc.pid
+
     def launch(self) -> None:
         """Start the process; `wait_health` says when it is ready."""
         python_children_die_with_parent(self.env)  # the server's own children too

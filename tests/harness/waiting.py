@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def wait_until(ready: Callable[[], T], within: float, what: str,
+def wait_until(ready: Callable[[], T | None], within: float, what: str,
                proc: subprocess.Popen[Any] | None = None, every: float = 0.05) -> T:
     """Poll `ready()` until it returns something truthy; fail if `proc` exits first."""
     deadline = time.monotonic() + within
