@@ -5,7 +5,6 @@ and the set-up of volunteers, chatters and relay pairs through the load generato
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 from bench.harness.generator import Generators
 from bench.harness.measure import split
 from bench.harness.profile import Spy
-from tests.harness.servers import ServerProcess, Subprocess
+from tests.harness.servers import ServerProcess, Subprocess, clean_env
 
 PASSWORD = "bench-password-long-enough"
 mono = time.monotonic
@@ -53,9 +52,8 @@ class Relay(ServerProcess):
     name = "bare relay"
 
     def __init__(self, cpu: int | None) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CHATSERVER_")}
         self.root = Path(tempfile.mkdtemp(prefix="bare-relay-"))
-        super().__init__(env, self.root / "relay.log", cpu)
+        super().__init__(clean_env(), self.root / "relay.log", cpu)
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "bench.bare_relay", "--port", str(self.port)]

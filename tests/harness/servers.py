@@ -38,16 +38,21 @@ if TYPE_CHECKING:
     from chatserver.clock import Clock
     from chatserver.config import Settings
 
-__all__ = ["PASSWORD", "TIMEOUT", "Endpoint", "Server", "ServerProcess", "Subprocess", "running",
-           "server_env"]
+__all__ = ["PASSWORD", "TIMEOUT", "Endpoint", "Server", "ServerProcess", "Subprocess", "clean_env",
+           "running", "server_env"]
 
 PASSWORD = "wachtwoord-123"
 
 
+def clean_env() -> dict[str, str]:
+    """This process's environment without any CHATSERVER_ setting of its own."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("CHATSERVER_")}
+
+
 def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    """This process's environment without any CHATSERVER_ setting of its own, a data directory,
-    no redactor (it loads a language model: a test that flags asks for it), then `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATSERVER_")}
+    """`clean_env()` with a data directory, no redactor (it loads a language model: a test
+    that flags asks for it), then `extra`."""
+    env = clean_env()
     env.update(CHATSERVER_DATA_DIR=str(data_dir), CHATSERVER_REDACTOR="false")
     env.update(extra)
     return env
