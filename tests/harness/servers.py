@@ -74,7 +74,8 @@ class Endpoint:
         return httpx.AsyncClient(base_url=self.url, **kwargs)
 
     async def login(self, name: str, password: str = PASSWORD) -> str:
-        async with self.http() as http:
+        # Generous: each login is an argon2id check, and a busy machine runs many at once.
+        async with self.http(timeout=30) as http:
             r = await http.post("/api/auth/login", json={"username": name, "password": password})
             r.raise_for_status()
             return str(r.json()["token"])
@@ -204,7 +205,7 @@ class ServerProcess(Endpoint):
             self.proc = spawn([*pinned(self.cpu), *self.command()], env=self.env, cwd=ROOT,
                               stdout=log, stderr=subprocess.STDOUT)
 
-    def start(self, within: float = 30) -> dict[str, Any]:
+    def start(self, within: float = 60) -> dict[str, Any]:
         self.launch()
         return self.wait_health(200, within)
 
@@ -215,7 +216,7 @@ class ServerProcess(Endpoint):
         except (httpx.HTTPError, ValueError):
             return 0, {}
 
-    def wait_health(self, status: int = 200, within: float = 30,
+    def wait_health(self, status: int = 200, within: float = 60,
                     want: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
         """The /healthz body once it answers `status` (and satisfies `want`)."""
         def ready() -> dict[str, Any] | None:
