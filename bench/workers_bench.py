@@ -2,9 +2,9 @@
 
     .venv/bin/python -m bench.workers_bench --workers 1,2,4 --conversations 300 --interval 0.5
 
-Uses bench/chat_bench.py's load generators (raw Engine.IO clients in their own processes) and
-measurement; starts one throwaway redis-server (no persistence) and, per N, one
-`chatserver serve --workers N` on one SQLite file. Nothing is pinned: the workers, Redis and
+Uses bench/harness/'s load generators (raw Engine.IO clients in their own processes) and
+measurement; starts one throwaway redis-server (no persistence, tests/live/redis_server.py) and,
+per N, one `chatserver serve --workers N` on one SQLite file. Nothing is pinned: the workers, Redis and
 the generators share the machine's cores, as they would on one production host."""
 
 from __future__ import annotations
@@ -13,47 +13,15 @@ import argparse
 import math
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from bench.chat_bench import (
-    REPO,
-    Generators,
-    Row,
-    Server,
-    create_volunteers,
-    free_port,
-    loadavg,
-    measure,
-    print_table,
-    server_env,
-    setup_chatserver,
-)
-
-
-def start_redis() -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    proc = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--port", str(port),
-                             "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return proc, f"redis://127.0.0.1:{port}/0"
-
-
-def start_workers(n: int, env_extra: dict[str, str], volunteers: list[str]) -> Server:
-    data_dir = tempfile.mkdtemp(prefix="workersbench-")
-    env = server_env({"CHATSERVER_DATA_DIR": data_dir, "CHATSERVER_LOG_LEVEL": "warning",
-                      "CHATSERVER_TRUSTED_PROXIES": "127.0.0.1", **env_extra})
-    create_volunteers(env, volunteers)
-    port = free_port()
-    exe = Path(sys.executable).parent / "chatserver"
-    log = open(Path(data_dir) / "server.log", "w+b")  # noqa: SIM115 - closed by Server.stop
-    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--workers", str(n)],
-                            env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    srv = Server(f"{n} worker(s)", proc, port, data_dir, log)
-    srv.wait_healthy(120)
-    return srv
+from bench.harness.generator import Generators
+from bench.harness.machine import loadavg
+from bench.harness.measure import Row, measure
+from bench.harness.report import print_table
+from bench.harness.servers import setup_chatserver, start_chatserver
+from tests.live.redis_server import RedisServer
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,15 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[tuple[str, int, dict[str, str]]] = []
     if not args.no_redis_baseline:
         runs.append(("1 process, memory", 1, {}))
-    redis_proc, redis_url = start_redis()
-    runs += [(f"{n} worker(s), Redis", n, {"CHATSERVER_REDIS_URL": redis_url}) for n in counts]
+    redis = RedisServer(Path(tempfile.mkdtemp(prefix="workersbench-redis-")))
+    redis.start()
+    runs += [(f"{n} worker(s), Redis", n, {"CHATSERVER_REDIS_URL": redis.url}) for n in counts]
     rows: list[Row] = []
     gens = Generators(args.generators, None)
     try:
         for name, n, extra in runs:
-            subprocess.run(["redis-cli", "-u", redis_url, "FLUSHALL"], capture_output=True,
-                           check=False)
-            srv = start_workers(n, {**base, **extra}, volunteers)
+            redis.command("FLUSHALL")
+            srv = start_chatserver(None, {**base, **extra}, volunteers, "--workers", str(n),
+                                   within=120)
             try:
                 setup_chatserver(gens, srv, args.conversations, args.capacity, volunteers)
                 row, _ = measure(gens, srv, name, args.conversations, args.interval,
@@ -100,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
                 srv.stop()
     finally:
         gens.quit()
-        redis_proc.kill()
+        redis.stop()
+        shutil.rmtree(redis.workdir, ignore_errors=True)
     print("\nall runs:")
     print_table(rows)
     return 0

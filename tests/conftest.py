@@ -1,4 +1,7 @@
-"""Fixtures that build the world: settings in a temporary data directory, a running server."""
+"""Fixtures that build the world: settings in a temporary data directory, a running server.
+
+Every Python process the tests start, and every one those start, dies with its parent (see
+tests/harness/processes.py): a killed test run leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -9,7 +12,10 @@ import pytest
 
 from chatserver.clock import FrozenClock
 from chatserver.config import Settings
-from tests.helpers import Server, server_env
+from tests.harness.processes import python_children_die_with_parent
+from tests.harness.servers import Server, server_env
+
+python_children_die_with_parent()
 
 
 @pytest.fixture

@@ -1,41 +1,34 @@
 """Browser tests of the pages: a real chat server on 127.0.0.1 and Debian's Chromium.
 
-Each test module gets its own server (fresh database, queue and rate limits); helpers log in,
-start chats and check accessibility with axe-core served from static/node_modules."""
+Each test module gets its own server (fresh database, queue and rate limits; the redactor off
+unless the module's `server_env` turns it on); helpers log in, start chats and check
+accessibility with axe-core served from static/node_modules. The server and the browser are
+children that die with the test run (tests/harness/processes.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.harness.processes import ROOT, dying
+from tests.harness.servers import Subprocess
+
+Server = Subprocess
 ARTIFACTS = ROOT / "test-artifacts"
-CHATSERVER = str(Path(sys.executable).with_name("chatserver"))
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-quic", "--no-first-run", "--disable-sync",
 ]
 PASSWORD = "correct horse battery"
-ACCOUNTS = {
-    "vera": ("volunteer", "Vera"),
-    "sam": ("supervisor", "Sam"),
-    "cor": ("coordinator", "Cor"),
-}
+ACCOUNTS = {"vera": "volunteer", "sam": "supervisor", "cor": "coordinator"}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
          "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1366, "height": 900}}
@@ -47,73 +40,6 @@ if not Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (bin/setup --test)", allow_module_level=True)
 
 
-@dataclass
-class Server:
-    url: str
-    data_dir: Path
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/healthz", timeout=1) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
-def start_server(tmp: Path, extra_env: dict[str, str] | None = None) -> Server:
-    env = {**os.environ, "CHATSERVER_DATA_DIR": str(tmp), **(extra_env or {})}
-
-    def add(name: str) -> subprocess.Popen[bytes]:
-        role, display = ACCOUNTS[name]
-        return subprocess.Popen(
-            [CHATSERVER, "users", "add", name, "--role", role, "--password-stdin",
-             "--display-name", display],
-            env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-
-    def finish(adder: subprocess.Popen[bytes]) -> None:
-        _, err = adder.communicate(PASSWORD.encode() + b"\n", timeout=60)
-        assert adder.returncode == 0, err.decode()
-
-    # The first one creates the database; the others may then run side by side.
-    names = list(ACCOUNTS)
-    finish(add(names[0]))
-    for adder in [add(name) for name in names[1:]]:
-        finish(adder)
-    port = _free_port()
-    log = tmp / "server.log"
-    process = subprocess.Popen(
-        [CHATSERVER, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while not _healthy(url):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("chat server did not start:\n" + log.read_text(errors="replace"))
-        time.sleep(0.1)  # polling the health check while the server starts, not synchronisation
-    return Server(url, tmp, process, log)
-
-
-def stop_server(server: Server) -> None:
-    server.process.send_signal(signal.SIGTERM)
-    try:
-        server.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
-
-
 @pytest.fixture(scope="module")
 def server_env() -> dict[str, str]:
     """Extra environment for the module's server; a module overrides this fixture to configure it."""
@@ -123,24 +49,33 @@ def server_env() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def server(server_env: dict[str, str]) -> Iterator[Server]:
     with tempfile.TemporaryDirectory(prefix="chatserver-browser-") as tmp:
-        srv = start_server(Path(tmp), server_env)
+        srv = Server(Path(tmp) / "data", log_path=Path(tmp) / "server.log", **server_env)
+        srv.add_accounts(ACCOUNTS, PASSWORD)  # display names: Vera, Sam, Cor
+        srv.start()
         try:
             yield srv
         finally:
-            stop_server(srv)
+            srv.stop()
             if os.environ.get("BROWSER_TESTS_SHOW_SERVER_LOG"):
-                print(srv.log.read_text(errors="replace"))
+                print(srv.log())
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     # Module, not session: the sync API keeps an event loop marked running while it is open,
     # which would break the asyncio tests that pytest runs after the browser tests.
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    from playwright._impl._driver import compute_driver_executable
+
+    # Playwright starts its driver (which starts Chromium) itself: through a wrapper that
+    # makes the driver die with this process; Chromium exits when the driver's pipe closes.
+    node = dying(compute_driver_executable()[0], tmp_path_factory.mktemp("driver"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PLAYWRIGHT_NODEJS_PATH", str(node))
+        with sync_playwright() as pw:
+            chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
 
 
 def _neutral_site(context: BrowserContext) -> None:

@@ -5,15 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Server, axe_violations, login, shot
-
-
-@pytest.fixture(scope="module")
-def server_env() -> dict[str, str]:
-    return {"CHATSERVER_REDACTOR": "0"}  # no flagging here: spare the machine the language model
 
 
 def test_the_pages_have_no_serious_accessibility_problems(

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Server, login, shot
-
-
-@pytest.fixture(scope="module")
-def server_env() -> dict[str, str]:
-    return {"CHATSERVER_REDACTOR": "0"}  # no flagging here: spare the machine the language model
 
 
 def test_a_young_person_and_a_volunteer_talk_until_the_end(

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import NEUTRAL_SITE, Server, _free_port, shot
+from tests.browser.conftest import NEUTRAL_SITE, Server, shot
+from tests.harness.processes import free_port
 
-HOST_PORT = _free_port()
+HOST_PORT = free_port()
 HOST = f"http://localhost:{HOST_PORT}"
 
 

@@ -5,15 +5,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import login, shot
-
-
-@pytest.fixture(scope="module")
-def server_env() -> dict[str, str]:
-    return {"CHATSERVER_REDACTOR": "0"}  # no flagging here: spare the machine the language model
 
 
 def test_a_time_out_ends_the_chat_and_refuses_the_next_one_with_its_end_date(

@@ -6,16 +6,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
 
 from tests.browser.conftest import login, shot
-
-
-@pytest.fixture(scope="module")
-def server_env() -> dict[str, str]:
-    return {"CHATSERVER_REDACTOR": "0"}  # no flagging here: spare the machine the language model
-
 
 SOCKET_IO = re.compile(r"/socket\.io/")
 

@@ -1,17 +1,19 @@
-"""A throwaway PostgreSQL cluster on 127.0.0.1 for tests, run as the `postgres` user when the
-tests run as root (PostgreSQL refuses to run as root)."""
+"""A throwaway PostgreSQL cluster on 127.0.0.1 for tests: `postgres` itself is the child
+process (not a daemon started by pg_ctl), so it dies with its parent, also on `kill -9`. Run as
+the `postgres` user when the tests run as root (PostgreSQL refuses to run as root)."""
 
 from __future__ import annotations
 
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-from tests.helpers import free_port
+from tests.harness.processes import free_port, run, spawn
+from tests.harness.waiting import wait_until
 
 
 def binaries() -> Path | None:
@@ -28,44 +30,44 @@ class PostgresServer:
         self.bin = binaries()
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="chatserver-pg-"))
-        self.as_root = os.geteuid() == 0
+        self.user = "postgres" if os.geteuid() == 0 else None
+        self.proc: subprocess.Popen[bytes] | None = None
 
-    def _run(self, *args: str) -> None:
-        cmd = [str(a) for a in args]
-        if self.as_root:
-            cmd = ["su", "postgres", "-s", "/bin/sh", "-c", " ".join(f"'{c}'" for c in cmd)]
-        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    def _run(self, program: str, *args: str) -> None:
+        assert self.bin is not None
+        run([self.bin / program, *args], user=self.user, check=True, capture_output=True,
+            timeout=120)
 
     def start(self) -> None:
         if self.bin is None:
             raise RuntimeError("PostgreSQL is not installed (bin/setup --test installs it)")
-        if self.as_root:
-            shutil.chown(self.dir, "postgres")
+        if self.user:
+            shutil.chown(self.dir, self.user)
         data = self.dir / "data"
-        self._run(self.bin / "initdb", "-D", str(data), "-A", "trust", "-U", "chat",
-                  "--no-sync")
-        self._run(self.bin / "pg_ctl", "-D", str(data), "-l", str(self.dir / "log"), "-w",
-                  "-o", f"-k {self.dir} -p {self.port} -c listen_addresses=127.0.0.1 "
-                  "-c fsync=off", "start")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                self._run(self.bin / "pg_isready", "-h", "127.0.0.1", "-p", str(self.port))
-                return
-            except subprocess.CalledProcessError:
-                time.sleep(0.1)
-        raise RuntimeError("PostgreSQL did not start")
+        self._run("initdb", "-D", str(data), "-A", "trust", "-U", "chat", "--no-sync")
+        with open(self.dir / "log", "ab") as log:
+            self.proc = spawn(
+                [self.bin / "postgres", "-D", data, "-k", self.dir, "-p", str(self.port),
+                 "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
+                user=self.user, stdout=log, stderr=subprocess.STDOUT)
+        wait_until(self.ready, 30, "PostgreSQL", self.proc, every=0.1)
+
+    def ready(self) -> bool:
+        assert self.bin is not None
+        done = run([self.bin / "pg_isready", "-h", "127.0.0.1", "-p", str(self.port)],
+                   capture_output=True, timeout=10)
+        return done.returncode == 0
 
     def create_database(self, name: str) -> str:
-        self._run(self.bin / "createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U",  # type: ignore[operator]
-                  "chat", name)
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "chat", name)
         return f"postgresql+asyncpg://chat@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
-        if self.bin is not None and (self.dir / "data").exists():
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)  # immediate shutdown: nothing here to keep
             try:
-                self._run(self.bin / "pg_ctl", "-D", str(self.dir / "data"), "-m", "immediate",
-                          "stop")
-            except subprocess.CalledProcessError:
-                pass
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,4 +1,5 @@
-"""A throwaway `redis-server` on 127.0.0.1 for tests: no persistence, killed at the end.
+"""A throwaway `redis-server` on 127.0.0.1 for tests: no persistence, killed at the end (and
+with its parent: tests/harness/processes.py).
 
 `restart()` keeps the port, so workers connected to it must reconnect by themselves."""
 
@@ -8,10 +9,10 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
-from tests.helpers import free_port
+from tests.harness.processes import free_port, spawn
+from tests.harness.waiting import wait_until
 
 
 class RedisServer:
@@ -26,20 +27,13 @@ class RedisServer:
         if self.binary is None:
             raise RuntimeError("redis-server is not installed (bin/setup --test installs it)")
         self.workdir.mkdir(parents=True, exist_ok=True)
-        log = open(self.workdir / "redis.log", "ab")  # noqa: SIM115 - closed with the process
-        self.proc = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=log, stderr=log,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("redis-server exited at start")
-            if self.ping():
-                return
-            time.sleep(0.02)
-        raise RuntimeError("redis-server did not answer within 10 s")
+        with open(self.workdir / "redis.log", "ab") as log:
+            self.proc = spawn(
+                [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--dir", str(self.workdir)],
+                stdout=log, stderr=log,
+            )
+        wait_until(self.ping, 10, "redis-server PING", self.proc, every=0.02)
 
     def ping(self) -> bool:
         try:

@@ -14,6 +14,7 @@ import pytest
 
 from chatserver.live import LiveConversation, LiveState, LiveUnavailable, MemoryLiveState
 from chatserver.live.redis import RedisLiveState
+from tests.harness.waiting import eventually
 from tests.helpers import free_port
 from tests.live.redis_server import RedisServer
 
@@ -222,11 +223,9 @@ async def test_every_worker_hears_a_notification_once(two: tuple[LiveState, Live
 
 
 async def wait_subscribed(*states: LiveState) -> None:
-    for state in states:
-        for _ in range(200):
-            if getattr(state, "subscribed", True):
-                break
-            await asyncio.sleep(0.01)
+    """Until every listener is subscribed: the Redis backend announces it by no event."""
+    await eventually(lambda: all(getattr(state, "subscribed", True) for state in states),
+                     within=5, what="live-state listeners subscribed")
 
 
 async def test_a_dead_workers_chatters_and_staff_are_released(
@@ -244,11 +243,13 @@ async def test_a_dead_workers_chatters_and_staff_are_released(
     await a.staff_joined("u2", "s2")
     await b.staff_joined("u2", "s3")
     await a.close()  # worker a dies: no more heartbeats
-    for _ in range(100):
+
+    async def a_found_dead() -> Any:
         beat = await b.heartbeat()
-        if beat.dead_workers:
-            break
-        await asyncio.sleep(0.05)
+        return beat if beat.dead_workers else None
+
+    beat = await eventually(a_found_dead, within=10, every=0.05,
+                            what="a's heartbeat expired in Redis")  # a real TTL: real time
     assert beat.dead_workers == [a.worker_id]
     assert (await b.heartbeat()).dead_workers == []  # claimed once
     released = await b.release_worker(a.worker_id)

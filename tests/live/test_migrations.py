@@ -3,8 +3,6 @@ the tables of models.py. A model change without its migration fails here."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
@@ -16,16 +14,15 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from chatserver.store.models import metadata
-from tests.helpers import ROOT, VENV_BIN
+from tests.harness.processes import BIN, ROOT, run
+from tests.harness.servers import server_env
 from tests.live.postgres_server import PostgresServer
 
 
 def upgrade_head(url: str, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATSERVER_")}
-    env["CHATSERVER_DATA_DIR"] = str(tmp_path / "data")
-    done = subprocess.run([str(VENV_BIN / "alembic"), "-x", f"url={url}", "upgrade", "head"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-                          check=False)
+    env = server_env(tmp_path / "data")
+    done = run([BIN / "alembic", "-x", f"url={url}", "upgrade", "head"], cwd=ROOT, env=env,
+               capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
 
 

@@ -6,11 +6,9 @@ Run in a fresh interpreter whose sockets refuse to connect.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.harness.processes import ROOT, run
 
 SCRIPT = r"""
 import json, logging, socket, sys
@@ -33,8 +31,8 @@ print(json.dumps({"out": out, "root_same": before == (root.level, list(root.hand
 
 
 def test_offline_quiet_and_standalone() -> None:
-    done = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True,
-                          text=True, timeout=90, check=True)
+    done = run([sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True,
+               timeout=90, check=True)
     facts = json.loads(done.stdout.strip().splitlines()[-1])
     assert facts["out"] == "mail [E-MAIL] of kijk op [URL] of [URL]"
     assert facts["root_same"] and not facts["chatserver"] and not facts["deduce"]
@@ -42,6 +40,6 @@ def test_offline_quiet_and_standalone() -> None:
 
 
 def test_command_line_redacts() -> None:
-    done = subprocess.run([sys.executable, "-m", "redaction", "redact", "ik ben Daan uit Ede"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=90, check=True)
+    done = run([sys.executable, "-m", "redaction", "redact", "ik ben Daan uit Ede"], cwd=ROOT,
+               capture_output=True, text=True, timeout=90, check=True)
     assert done.stdout.strip() == "ik ben [NAAM] uit [PLAATS]"

@@ -7,75 +7,26 @@ import asyncio
 import base64
 import secrets
 import shutil
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from chatserver.auth import hash_password
-from chatserver.clock import Clock
 from chatserver.config import Settings
-from chatserver.store import Store
-from tests.helpers import VENV_BIN, Peer, Subprocess, server_env
+from tests.harness.accounts import add_accounts
+from tests.harness.peers import Peer
+from tests.harness.servers import PASSWORD, Subprocess, server_env
+from tests.harness.waiting import eventually
 from tests.live.redis_server import RedisServer
-
-PASSWORD = "wachtwoord-123"
 
 
 class Worker(Subprocess):
-    """One `chatserver serve` process; `args` adds to the command line (`--workers 2`)."""
+    """One `chatserver serve` process; `args` add to its command line (`--workers 2`)."""
 
-    def __init__(self, data_dir: Path, *args: str, **env: str) -> None:
-        super().__init__(data_dir, **env)
-        self.args = args
-
-    def launch(self) -> None:
-        import subprocess
-
-        log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
-        self.proc = subprocess.Popen(
-            [str(VENV_BIN / "chatserver"), "serve", "--port", str(self.port), *self.args],
-            env=self.env, stdout=log, stderr=log,
-        )
-
-    def healthz(self) -> tuple[int, dict[str, Any]]:
-        try:
-            r = httpx.get(self.url + "/healthz", timeout=2)
-            return r.status_code, r.json()
-        except httpx.HTTPError:
-            return 0, {}
-
-    def wait_health(self, status: int, within: float = 30) -> dict[str, Any]:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            if self.proc is not None and self.proc.poll() is not None:
-                raise RuntimeError(f"worker exited: {self.log()[-3000:]}")
-            code, body = self.healthz()
-            if code == status:
-                return body
-            time.sleep(0.05)
-        raise AssertionError(f"/healthz did not answer {status} within {within} s")
-
-    async def login(self, name: str) -> str:
-        async with httpx.AsyncClient(base_url=self.url) as http:
-            r = await http.post("/api/auth/login", json={"username": name, "password": PASSWORD})
-            r.raise_for_status()
-            return str(r.json()["token"])
-
-    async def staff(self, name: str) -> Peer:
-        peer = Peer(self.url, "/staff")
-        peer.token = await self.login(name)  # type: ignore[attr-defined]
-        await peer.connect(auth={"token": peer.token})  # type: ignore[attr-defined]
-        await peer.expect("state")
-        return peer
-
-    async def chatter(self, address: str | None = None) -> Peer:
-        peer = Peer(self.url, "/chat")
-        await peer.connect(headers={"X-Forwarded-For": address} if address else None)
-        return peer
+    async def chatter(self, address: str | None = None) -> Peer:  # type: ignore[override]
+        """A young person arriving from `address` (X-Forwarded-For; 127.0.0.1 is trusted)."""
+        return await super().chatter(address=address)
 
 
 class Cluster:
@@ -104,15 +55,7 @@ class Cluster:
         return Settings.from_env(server_env(self.root / "data", **self.env))
 
     async def add_users(self, *names: str, role: str = "volunteer") -> None:
-        s = self.settings
-        store = Store.from_settings(s.with_(sqlite_synchronous="NORMAL"))
-        await store.start()
-        try:
-            for name in names:
-                await store.staff.add_user(name, name.title(), role, hash_password(PASSWORD),
-                                           Clock().now())
-        finally:
-            await store.close()
+        await add_accounts(self.settings, dict.fromkeys(names, role), PASSWORD)
 
     def start(self, count: int, *args: str) -> list[Worker]:
         new = [Worker(self.root / "data", *args, **self.env) for _ in range(count)]
@@ -146,17 +89,8 @@ async def cluster(tmp_path: Path, redis: RedisServer) -> AsyncIterator[Cluster]:
 
 
 async def wait_for(check: Any, within: float = 15, every: float = 0.05) -> Any:
-    """Poll `check()` (sync or async) until it returns something truthy; bounded."""
-    deadline = time.monotonic() + within
-    while True:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within} s")
-        await asyncio.sleep(every)
+    """Poll `check()` (sync or async) for state in Redis that no event announces; bounded."""
+    return await eventually(check, within, every)
 
 
 from tests.live.conftest import postgres  # noqa: F401 - the session's PostgreSQL, shared

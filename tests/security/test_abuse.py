@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,22 +13,14 @@ import websockets
 
 from chatserver.clock import FrozenClock
 from chatserver.config import Settings
-from tests.helpers import TIMEOUT, Peer, Server, running, server_env
+from tests.harness.waiting import eventually
+from tests.helpers import Peer, Server, running, server_env
 
 
 def make_settings(tmp_path: Path, **env: str) -> Settings:
     return Settings.from_env(server_env(
         tmp_path / "data", CHATSERVER_SQLITE_SYNCHRONOUS="NORMAL",
         CHATSERVER_TRUSTED_PROXIES="127.0.0.1", **env))
-
-
-async def eventually(condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
-    """Wait for server-side state that no client event announces (a disconnect handled)."""
-    async def poll() -> None:
-        while not condition():
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(poll(), timeout)
 
 
 def open_connections(srv: Server) -> dict[str, int]:

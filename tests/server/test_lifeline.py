@@ -5,15 +5,29 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.harness.processes import ROOT, SITE, spawn
 from tests.helpers import TIMEOUT, Subprocess
 
 pytest.importorskip("redaction")
+
+
+class BareServer(Subprocess):
+    """Without the harness's sitecustomize, which makes every Python child die with its
+    parent: here the server's children must die by the server's own doing."""
+
+    def launch(self) -> None:
+        paths = self.env.get("PYTHONPATH", "").split(os.pathsep)
+        self.env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p and p != str(SITE))
+        with open(self.log_path, "ab") as log:
+            self.proc = spawn(self.command(), env=self.env, cwd=ROOT, stdout=log,
+                              stderr=subprocess.STDOUT)
 
 
 def children(pid: int) -> set[int]:
@@ -57,7 +71,7 @@ def wait_for(condition: object, what: str, seconds: float = 3 * TIMEOUT) -> None
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 @pytest.mark.parametrize("moment", ["warming", "ready"])
 def test_sigkill_of_the_server_leaves_no_process_behind(tmp_path: Path, moment: str) -> None:
-    server = Subprocess(tmp_path / "data", CHATSERVER_REDACTOR="true")
+    server = BareServer(tmp_path / "data", CHATSERVER_REDACTOR="true")
     server.start()
     assert server.proc is not None
     pid = server.proc.pid
