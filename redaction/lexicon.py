@@ -1,7 +1,8 @@
 """The word lists behind the name and place recognizers, read from real sources and cached.
 
 Dutch names, places and common words come from deduce's bundled lists (read as plain files, its
-engine is never imported), spaCy's stop words, spacy-lookups-data and phonenumbers' country names.
+engine is never imported), spaCy's stop words, spacy-lookups-data, phonenumbers' country names and
+wordfreq's Dutch and English frequencies (how ordinary a word is, rather than yes or no).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import gzip
 import importlib.util
 import json
 import logging
+import math
 import os
 import pickle
 import tempfile
@@ -37,6 +39,12 @@ PLATFORMS = frozenset(["snapchat", "snap", "insta", "instagram", "ig", "tiktok",
 PUBLIC_HELP = frozenset(["kindertelefoon", "113", "veilig", "thuis", "jeugdzorg", "ggd", "politie", "huisarts", "helpwanted", "alles", "oké", "supportlijn"])
 
 
+# Below this Zipf frequency a word of the lemma tables is taken for a name rather than a word;
+# English words count as words from a higher frequency (chat mixes in English, names too).
+WORD_ZIPF = 3.0
+ENGLISH_ZIPF = 4.8
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """Lower-cased word sets; place and street keys are normalised by `normalise`."""
@@ -53,11 +61,32 @@ class Lexicon:
     english_words: frozenset[str]
     major_places: frozenset[str]
     name_like_nouns: frozenset[str]
+    zipf_nl: dict[str, float]
+    zipf_en: dict[str, float]
+
+    def zipf(self, lower: str) -> float:
+        """How often a word occurs in Dutch text, on wordfreq's Zipf scale (0 unknown, 7 "ik")."""
+        return self.zipf_nl.get(lower, 0.0)
+
+    def ordinariness(self, lower: str) -> float:
+        """0 (never an ordinary word) … 1 (a function or everyday word).
+
+        The lemma tables also hold proper names ("kanaleneiland", "hoofddorp"), so being listed
+        counts only as far as the word is frequent too; names and places are frequent on the web
+        as well, which is why the lists and the context decide, and this only weighs.
+        """
+        if lower in self.stop_words or lower in self.common_words or lower in self.english_words:
+            return 1.0
+        nl = self.zipf_nl.get(lower, 0.0) if lower in self.dutch_words else 0.0
+        en = self.zipf_en.get(lower, 0.0)
+        return max(0.0, min(1.0, max((nl - WORD_ZIPF) / 1.5, (en - ENGLISH_ZIPF) / 1.5)))
 
     def is_word(self, lower: str) -> bool:
-        """A Dutch or English word that is not only a name."""
-        return (lower in self.dutch_words or lower in self.stop_words
-                or lower in self.common_words or lower in self.english_words)
+        """A Dutch or English word that is not only a name: listed and frequent enough."""
+        if lower in self.stop_words or lower in self.common_words or lower in self.english_words:
+            return True
+        return ((lower in self.dutch_words and self.zipf_nl.get(lower, 0.0) >= WORD_ZIPF)
+                or self.zipf_en.get(lower, 0.0) >= ENGLISH_ZIPF)
 
     def is_common(self, lower: str) -> bool:
         """A frequent function or everyday word (much stronger than `is_word`)."""
@@ -140,6 +169,18 @@ def _countries() -> set[str]:
     return names
 
 
+def _zipf(language: str, floor: float) -> dict[str, float]:
+    """wordfreq's frequencies (bundled in the package) as Zipf values, rare words left out."""
+    from wordfreq import get_frequency_dict
+
+    out: dict[str, float] = {}
+    for word, freq in get_frequency_dict(language).items():
+        value = round(math.log10(freq) + 9, 2)
+        if value >= floor:
+            out[word] = value
+    return out
+
+
 def build_lexicon() -> Lexicon:
     """Read every source; a few hundred milliseconds, so the result is cached."""
     from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP
@@ -170,6 +211,8 @@ def build_lexicon() -> Lexicon:
         major_places=frozenset({normalise(p) for p in TOWN_ALIASES} | {normalise(p) for rel in ("lst_municipality", "lst_province")
                                for p in _list(root, f"locations/lst_placename/{rel}")}),
         name_like_nouns=frozenset(nouns & first_names),
+        zipf_nl=_zipf("nl", 1.5),
+        zipf_en=_zipf("en", 2.5),
     )
 
 
