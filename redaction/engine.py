@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from redaction import _offline
-from redaction.lexicon import load_lexicon
-from redaction.pipeline.cache import cache_dir
 from redaction.errors import RedactionError
+from redaction.lexicon import load_lexicon
+from redaction.normalise import for_matching
+from redaction.pipeline.cache import cache_dir
 from redaction.placeholders import ENTITY_TYPES, PLACEHOLDERS, SUPPRESSED, SUPPRESSED_PLACEHOLDER
 from redaction.recognizers import dutch_recognizers
 from redaction.research import WordJudge
@@ -90,6 +91,7 @@ class Redactor:
         if not text.strip():
             return []
         wanted = list(entities) if entities else list(ENTITY_TYPES)
+        text = for_matching(text)  # same length: offsets stay those of the original
         with self._lock:
             raw = self._analyzer.analyze(text=text, language="nl", entities=wanted)
         if self._judge is not None and not entities:

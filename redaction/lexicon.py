@@ -77,9 +77,11 @@ class Lexicon:
         """
         if lower in self.stop_words or lower in self.common_words or lower in self.english_words:
             return 1.0
-        nl = self.zipf_nl.get(lower, 0.0) if lower in self.dutch_words else 0.0
+        nl = self.zipf_nl.get(lower, 0.0)
+        # Unlisted words (slang, inflections the tables lack) need more frequency to count.
+        floor = WORD_ZIPF if lower in self.dutch_words else WORD_ZIPF + 1.0
         en = self.zipf_en.get(lower, 0.0)
-        return max(0.0, min(1.0, max((nl - WORD_ZIPF) / 1.5, (en - ENGLISH_ZIPF) / 1.5)))
+        return max(0.0, min(1.0, max((nl - floor) / 1.5, (en - ENGLISH_ZIPF) / 1.5)))
 
     def is_word(self, lower: str) -> bool:
         """A Dutch or English word that is not only a name: listed and frequent enough."""

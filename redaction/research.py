@@ -25,16 +25,20 @@ NAME_WORD_ZIPF = 5.0
 
 # Words a research reader needs and that identify nobody: feelings, school levels and years,
 # help services, chat abbreviations. Generic knowledge, not taken from any annotated message.
-SAFE_WORDS = frozenset("""
-mn zn dr ff wss idk brb lol omg btw pls plz fr ngl tbh wtf hvj hou iig ofz aub kzal kweet
-kben kheb kga kan kwil kmoet kvind kdenk ikke jij jou jullie mama papa mam pap oma opa broer zus
-bang boos verdrietig eenzaam moe depressief somber angstig paniek stress gestrest blij gelukkig
-schaam schuldig suïcidaal zelfmoord zelfbeschadiging snijden automutilatie pesten gepest
-vmbo mavo havo vwo mbo hbo wo tl kb bb gt bbl bol gymnasium atheneum brugklas groep klas
-basisschool middelbare stage stagebegeleider mentor mentrix docent leraar lerares juf meester
-kindertelefoon jeugdzorg ggd huisarts politie veilig thuis 113 112 supportlijn helpwanted
-psycholoog psychiater therapeut maatschappelijk werker jeugdarts vertrouwenspersoon
-""".split()) | CALENDAR | PLATFORMS | PUBLIC_HELP
+SAFE_WORDS = frozenset([
+    "mn", "zn", "dr", "ff", "wss", "idk", "brb", "lol", "omg", "btw", "pls", "plz", "fr", "ngl",
+    "tbh", "wtf", "hvj", "hou", "iig", "ofz", "aub", "kzal", "kweet", "kben", "kheb", "kga",
+    "kan", "kwil", "kmoet", "kvind", "kdenk", "ikke", "jij", "jou", "jullie", "mama", "papa",
+    "mam", "pap", "oma", "opa", "broer", "zus", "bang", "boos", "verdrietig", "eenzaam", "moe",
+    "depressief", "somber", "angstig", "paniek", "stress", "gestrest", "blij", "gelukkig",
+    "schaam", "schuldig", "suïcidaal", "zelfmoord", "zelfbeschadiging", "snijden",
+    "automutilatie", "pesten", "gepest", "vmbo", "mavo", "havo", "vwo", "mbo", "hbo", "wo", "tl",
+    "kb", "bb", "gt", "bbl", "bol", "gymnasium", "atheneum", "brugklas", "groep", "klas",
+    "basisschool", "middelbare", "stage", "stagebegeleider", "mentor", "mentrix", "docent",
+    "leraar", "lerares", "juf", "meester", "kindertelefoon", "jeugdzorg", "ggd", "huisarts",
+    "politie", "veilig", "thuis", "113", "112", "supportlijn", "helpwanted", "psycholoog",
+    "psychiater", "therapeut", "maatschappelijk", "werker", "jeugdarts", "vertrouwenspersoon",
+]) | CALENDAR | PLATFORMS | PUBLIC_HELP
 
 
 class WordJudge:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from redaction.lexicon import PLATFORMS, Lexicon, normalise
+from redaction.lexicon import PLATFORMS, PUBLIC_HELP, Lexicon, normalise
 from redaction.recognizers.base import DutchRecognizer, Found, Token, tokenize
 
 _RELATIONS = (
@@ -41,7 +41,8 @@ _PET_BEFORE = re.compile(r"\b(?:kat|poes|hond|hondje|konijn|cavia|hamster|paard|
                          r"|vogel|knuffel|pop|auto|fiets)\s+(?:heet|heette|noem)")
 _TITLE_BEFORE = re.compile(
     r"(?i)\b(?:meneer|mevrouw|mevr|mw|dhr|juf|juffrouw|meester|mr|mrs|ms|miss|dokter|dr|dominee"
-    r"|pastoor|imam|ds|coach|mentor|trainer|trainster|docent|docente|leraar|lerares|agent)\.?\s+$"
+    r"|pastoor|imam|ds|coach|mentor|trainer|trainster|docent|docente|leraar|lerares|agent"
+    r"|familie|fam|gezin)\.?\s+$"
 )
 _PERSON_AFTER = re.compile(
     r"^\s*(?:\(\d{1,2}\)|,?\s*\d{1,2}\s*(?:jaar|jr)\b|uit (?:mijn|mn|m'n|de|onze) (?:klas|groep|straat"
@@ -50,7 +51,14 @@ _PERSON_AFTER = re.compile(
     r"|blijft|dreigt|dreigde|bedreigt|chat|chatte|belt|belde|volgt|zit|woont"
     r"|haalt|schreeuwt|scheldt|duwt|liegt|plaagt)\b)"
 )
+# After a candidate, a phrase that says a person is meant: "X is mn beste vriendin", "X uit mn klas".
+_PERSON_AFTER_STRONG = re.compile(
+    rf"^\s*,?\s*(?:is|was|werd|wordt)\s+{_POSSESSIVE}\s+(?:\w+\s+)?(?:{_RELATIONS})\b"
+)
 _HAS_DIGIT = re.compile(r"\d")
+# Surname particles written before a surname, beyond the Dutch interfixes of the name lists.
+_PARTICLES = frozenset(["el", "al", "ben", "bin", "ibn", "abu", "ait", "ou", "oulad", "da", "de",
+                        "di", "del", "dos", "du", "van", "von", "ter", "ten", "te", "la", "le"])
 # Celebrities and characters are talked about, not identified: "kijk naar X", "fan van X".
 _MEDIA_BEFORE = re.compile(r"(?:\bfan van|\bkijk\w*(?:\s+\w+){0,3}\s+naar|\bluister\w*\s+naar"
                            r"|\bles(?:sen)? over|\bfilm|\bserie|\bboek|\bidool|\bvideo'?s? van"
@@ -85,7 +93,7 @@ class PersonRecognizer(DutchRecognizer):
     def _score(self, text: str, lowered: str, tokens: list[Token], tok: Token) -> float:
         w = tok.lower
         lex = self._lex
-        if len(w) < 2 or _HAS_DIGIT.search(w) or "_" in w or w in PLATFORMS:
+        if len(w) < 2 or _HAS_DIGIT.search(w) or "_" in w or w in PLATFORMS or w in PUBLIC_HELP:
             return 0.0
         if tok.start > 0 and text[tok.start - 1] in "@#/.":
             return 0.0
@@ -109,7 +117,14 @@ class PersonRecognizer(DutchRecognizer):
         word = lex.is_word(w)
         common = lex.is_common(w)
         place = normalise(w) in lex.places or w in lex.countries
+        full_end = self._surname_end(text, tokens, tok.index)
+        if full_end > tok.end:  # judge what follows the whole name ("lisa de wit zegt")
+            after = lowered[full_end:full_end + 40]
         person_after = bool(_PERSON_AFTER.match(after))
+        if (_PERSON_AFTER_STRONG.match(after) and w not in lex.stop_words and not place
+                and w not in lex.countries and w not in PUBLIC_HELP
+                and (first or lex.ordinariness(w) < 0.6)):
+            return 0.7  # "storm is mn beste vriend": the context outweighs the word
         if tok.capitalised and not tok.sentence_start:
             if first and not common:
                 return 0.75 if (strong or not place) else 0.45
@@ -138,10 +153,14 @@ class PersonRecognizer(DutchRecognizer):
             return 0.75
         if named and not word and not place and not after_ben:
             return 0.7  # "ik heet x": but "ik ben x" may be an adjective or an identity
-        if first and not word and not place and w not in lex.name_like_nouns:
-            return 0.55 if len(w) > 2 else 0.0
+        if first and not word and not place and w not in lex.name_like_nouns and len(w) > 2:
+            return 0.55
+        if first and not place and full_end > tok.end and not common:
+            return 0.6  # a first name with a surname after it: "daan van der berg"
         if first and person_after and not place:
             return 0.6
+        if relation and not place and not noun_use and len(w) > 2 and lex.ordinariness(w) < 0.3:
+            return 0.7  # "mijn halfzus x": a word that is no ordinary word, after a relation
         if tok.sentence_start and not word and not place and person_after and len(w) > 2:
             return 0.55
         return 0.0
@@ -165,24 +184,52 @@ class PersonRecognizer(DutchRecognizer):
                         accepted[j] = 0.6
                         changed = True
 
+    def _surname_like(self, word: str, after_particle: bool) -> bool:
+        """A lower-case word that may be a surname: listed and rare as a word, or unknown.
+
+        After a particle ("van der x", "el x") a listed surname or a rare word is enough.
+        """
+        lex = self._lex
+        if word in lex.stop_words or _HAS_DIGIT.search(word) or word in PLATFORMS:
+            return False
+        parts = [p for p in re.split(r"['’-]", word) if p]
+        if after_particle:
+            return any(p in lex.surnames or lex.ordinariness(p) < 0.3 for p in parts)
+        if normalise(word) in lex.places and word not in lex.surnames:
+            return False
+        return all((p in lex.surnames and lex.ordinariness(p) < 0.5)
+                   or (lex.ordinariness(p) == 0 and p not in lex.first_names) for p in parts)
+
+    def _particles(self, tokens: list[Token], text: str, j: int) -> int:
+        """The index after the interfixes or particles starting at j ("van der", "el")."""
+        k = j
+        parts: list[str] = []
+        while k < len(tokens) and k - j < 3 and text[tokens[k - 1].end:tokens[k].start] == " ":
+            candidate = " ".join(parts + [tokens[k].lower])
+            if candidate in self._lex.interfixes or (not parts and tokens[k].lower in _PARTICLES):
+                parts.append(tokens[k].lower)
+                k += 1
+            else:
+                break
+        return k
+
     def _surname_end(self, text: str, tokens: list[Token], i: int) -> int:
-        """Extend a first name over interfixes and a capitalised surname ("Bram de Wit")."""
+        """Extend a first name over particles and a surname ("Bram de Wit", "dewi el amrani")."""
         end = tokens[i].end
+        lower_name = not tokens[i].capitalised
         j = i + 1
         while j < len(tokens) and text[tokens[j - 1].end:tokens[j].start] == " ":
-            k = j
-            parts: list[str] = []
-            while k < len(tokens) and k - j < 3 and text[tokens[k - 1].end:tokens[k].start] == " ":
-                candidate = " ".join(parts + [tokens[k].lower])
-                if candidate in self._lex.interfixes:
-                    parts.append(tokens[k].lower)
-                    k += 1
-                else:
-                    break
+            k = self._particles(tokens, text, j)
             if k >= len(tokens) or text[tokens[k - 1].end:tokens[k].start] != " ":
                 break
             tok = tokens[k]
             w = tok.lower
+            if lower_name and not tok.capitalised:
+                if self._surname_like(w, after_particle=k > j):
+                    end = tok.end
+                    j = k + 1
+                    continue
+                break
             if not tok.capitalised or tok.text.isupper() or _HAS_DIGIT.search(w):
                 break
             if w in self._lex.surnames or not (self._lex.is_word(w)
@@ -209,9 +256,11 @@ class PersonRecognizer(DutchRecognizer):
             w = name.lower
             if name.text.isupper() or _HAS_DIGIT.search(w):
                 continue
-            if name.capitalised and not self._lex.is_common(w) or w in self._lex.first_names and not self._lex.is_word(w):
-                pass
-            else:
+            lex = self._lex
+            if not (name.capitalised and not lex.is_common(w)
+                    or w in lex.first_names and not lex.is_word(w)
+                    or not name.capitalised and self._surname_like(w, after_particle=bool(parts))
+                    or not name.capitalised and w in lex.surnames and lex.ordinariness(w) < 0.5):
                 continue
             end = self._surname_end(text, tokens, k)
             yield Found("PERSON", tok.start, end, 0.8)
