@@ -33,6 +33,6 @@ def dutch_recognizers(lexicon: Lexicon) -> list[DutchRecognizer]:
         PhoneRecognizer(), PostcodeRecognizer(), BsnRecognizer(), IbanRecognizer(),
         LicensePlateRecognizer(), DateOfBirthRecognizer(), EmailRecognizer(), UrlRecognizer(),
         IpAddressRecognizer(), SocialHandleRecognizer(lexicon), PersonRecognizer(lexicon),
-        PlaceRecognizer(lexicon), StreetRecognizer(), SchoolRecognizer(lexicon), SportsClubRecognizer(),
-        OrganisationRecognizer(),
+        PlaceRecognizer(lexicon), StreetRecognizer(), SchoolRecognizer(lexicon), SportsClubRecognizer(lexicon),
+        OrganisationRecognizer(lexicon),
     ]

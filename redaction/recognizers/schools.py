@@ -1,6 +1,6 @@
-"""Schools: a type word and a name ("basisschool De Regenboog", "Nova College", "ROC X").
+"""Schools: a type word and a name ("basisschool De Regenboog", "Nova College", "roc x").
 
-Abbreviations ("het CLZ") only where school is clearly meant ("ik zit op het CLZ").
+Names without a type word ("op het CLZ", "zit op het erasmus") only where school is clearly meant.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from redaction.lexicon import Lexicon
 from redaction.recognizers.base import DutchRecognizer, Found
 from redaction.recognizers.names_pattern import CAP, NAME
+from redaction.recognizers.phrases import name_phrase
 
 _TYPE_FIRST = re.compile(
     r"\b(?i:basisschool|cbs|obs|pcbs|rkbs|kbs|ikc|sbo|vso|scholengemeenschap|sg|csg|rsg|osg|roc"
@@ -25,9 +26,26 @@ _NAME_FIRST = re.compile(
     rf"(?<![\w])(?:{CAP}\s+){{1,3}}{_TYPE_WORDS}(?:\s+(?:(?:De|Het)\s+)?{CAP}(?!\s+[a-z]+\s+[A-Z]))?"
 )
 _LOWER_NAME_FIRST = re.compile(
-    r"(?i)\b(?:op|van|naar|bij|in)\s+(?:het|de|'t)\s+(?P<name>[a-z][\w-]{2,}\s+"
-    r"(?:college|lyceum|gymnasium|mavo|atheneum|scholengemeenschap))\b"
+    r"(?i)\b(?:op|van|naar|bij|in|aan)\s+(?:(?:het|de|'t)\s+)?(?P<name>(?:[a-z][\w-]{2,}\s+){1,3}"
+    r"(?:college|lyceum|gymnasium|mavo|atheneum|scholengemeenschap|campus))\b"
 )
+# Type words that are followed by a name even in lower case ("roc mondriaan", "obs het kompas").
+_LOWER_TYPE_FIRST = re.compile(
+    r"(?i)\b(?:basisschool|cbs|obs|pcbs|rkbs|kbs|ikc|sbo|vso|scholengemeenschap|csg|rsg|osg|roc"
+    r"|hogeschool|universiteit|praktijkschool|montessorischool|daltonschool|jenaplanschool"
+    r"|kindcentrum|islamitische school|christelijke school|vrije school)\b"
+)
+# Going to or studying at a school: "zit op het x", "ik studeer aan de x", "ga naar het x".
+_ATTENDS = re.compile(
+    r"(?i)\b(?:zit|zat|zitten|zaten|ga|gaat|ging|gaan|kom|kwam|studeer|studeert|studeerde|studeren"
+    r"|stage|leer|loop)\b(?:\s+[\w']+){0,3}?\s+(?:op|aan)\s+(?P<article>(?:het|de|'t)\s+)?"
+)
+# Levels and school words after "zit op het": what someone is in, not which school.
+_NOT_SCHOOL_WORDS = frozenset([
+    "vwo", "havo", "vmbo", "mavo", "mbo", "hbo", "wo", "tl", "kb", "bb", "gt", "gymnasium",
+    "atheneum", "school", "basisschool", "middelbare", "lyceum", "college", "universiteit", "uni",
+    "hogeschool", "praktijkschool", "internaat", "speciaal", "onderwijs", "brugklas", "klas",
+])
 _ABBREVIATION = re.compile(
     r"\b(?:zit|zat|zitten|zaten|ga|gaat|ging|gaan|kom|kwam|zit nu)\s+(?:nu\s+|al\s+)?op\s+"
     r"(?:het|de|'t)?\s*(?P<abbr>[A-Z][A-Z&]{1,5})\b"
@@ -65,3 +83,22 @@ class SchoolRecognizer(DutchRecognizer):
             group = "abbr" if m.group("abbr") else "abbr2"
             if m.group(group) not in _NOT_SCHOOLS:
                 yield Found("SCHOOL", m.start(group), m.end(group), 0.7)
+        for m in _LOWER_TYPE_FIRST.finditer(text):
+            span = name_phrase(text, m.end(), self._lex, after_article=1.0)
+            if span:
+                yield Found("SCHOOL", m.start(), span[1], 0.7)
+        for m in _ATTENDS.finditer(text):
+            # After an article an ordinary-looking word may be a name ("het stedelijk");
+            # without one, only a word that is rare as a word ("zit op dingstede").
+            article = m.group("article")
+            span = name_phrase(text, m.start("article") if article else m.end(), self._lex,
+                               max_ordinariness=0.5, after_article=0.8)
+            if span is None:
+                continue
+            first = text[span[0]:span[1]].split()[0].lower()
+            if first in _NOT_SCHOOL_WORDS or (not m.group("article")
+                                              and self._lex.ordinariness(first) > 0.3):
+                continue
+            end = span[1]
+            tail = re.match(r"\s+(?i:college|lyceum|gymnasium|school|campus)\b", text[end:])
+            yield Found("SCHOOL", span[0], end + (tail.end() if tail else 0), 0.6)
