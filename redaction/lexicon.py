@@ -43,6 +43,8 @@ PUBLIC_HELP = frozenset(["kindertelefoon", "113", "veilig", "thuis", "jeugdzorg"
 # English words count as words from a higher frequency (chat mixes in English, names too).
 WORD_ZIPF = 3.0
 ENGLISH_ZIPF = 4.8
+# A first name counts as a word only from here ("roos" 4.2, "storm" 4.7 do; "daan" 3.8 does not).
+FIRST_NAME_WORD_ZIPF = 4.0
 
 
 @dataclass(frozen=True)
@@ -78,15 +80,22 @@ class Lexicon:
         if lower in self.stop_words or lower in self.common_words or lower in self.english_words:
             return 1.0
         nl = self.zipf_nl.get(lower, 0.0)
-        # Unlisted words (slang, inflections the tables lack) need more frequency to count.
-        floor = WORD_ZIPF if lower in self.dutch_words else WORD_ZIPF + 1.0
         en = self.zipf_en.get(lower, 0.0)
+        # Unlisted words (slang, inflections the tables lack) need more frequency to count, and
+        # so do first names, which are frequent on the web as names ("daan", "sanne").
+        floor = WORD_ZIPF if lower in self.dutch_words else WORD_ZIPF + 1.0
+        if lower in self.first_names:
+            floor = max(floor, FIRST_NAME_WORD_ZIPF)
+            en = 0.0 if en < FIRST_NAME_WORD_ZIPF + 0.5 else en
         return max(0.0, min(1.0, max((nl - floor) / 1.5, (en - ENGLISH_ZIPF) / 1.5)))
 
     def is_word(self, lower: str) -> bool:
         """A Dutch or English word that is not only a name: listed and frequent enough."""
         if lower in self.stop_words or lower in self.common_words or lower in self.english_words:
             return True
+        if lower in self.first_names:
+            return (lower in self.dutch_words
+                    and self.zipf_nl.get(lower, 0.0) >= FIRST_NAME_WORD_ZIPF)
         return ((lower in self.dutch_words and self.zipf_nl.get(lower, 0.0) >= WORD_ZIPF)
                 or self.zipf_en.get(lower, 0.0) >= ENGLISH_ZIPF)
 

@@ -260,7 +260,7 @@ class PersonRecognizer(DutchRecognizer):
             if not (name.capitalised and not lex.is_common(w)
                     or w in lex.first_names and not lex.is_word(w)
                     or not name.capitalised and self._surname_like(w, after_particle=bool(parts))
-                    or not name.capitalised and w in lex.surnames and lex.ordinariness(w) < 0.5):
+                    or not name.capitalised and w in lex.surnames and not lex.is_common(w)):
                 continue
             end = self._surname_end(text, tokens, k)
             yield Found("PERSON", tok.start, end, 0.8)

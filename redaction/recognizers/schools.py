@@ -40,6 +40,8 @@ _ATTENDS = re.compile(
     r"(?i)\b(?:zit|zat|zitten|zaten|ga|gaat|ging|gaan|kom|kwam|studeer|studeert|studeerde|studeren"
     r"|stage|leer|loop)\b(?:\s+[\w']+){0,3}?\s+(?:op|aan)\s+(?P<article>(?:het|de|'t)\s+)?"
 )
+# Clubs and other places one "zit op": their own recognizers type them.
+_OTHER_TYPE = re.compile(r"(?:vereniging|club|team|groep|centrum|huis|kerk|moskee|school|les)$")
 # Levels and school words after "zit op het": what someone is in, not which school.
 _NOT_SCHOOL_WORDS = frozenset([
     "vwo", "havo", "vmbo", "mavo", "mbo", "hbo", "wo", "tl", "kb", "bb", "gt", "gymnasium",
@@ -96,8 +98,9 @@ class SchoolRecognizer(DutchRecognizer):
             if span is None:
                 continue
             first = text[span[0]:span[1]].split()[0].lower()
-            if first in _NOT_SCHOOL_WORDS or (not m.group("article")
-                                              and self._lex.ordinariness(first) > 0.3):
+            if (first in _NOT_SCHOOL_WORDS or _OTHER_TYPE.search(first)
+                    or (not m.group("article")
+                        and self._lex.ordinariness(first) > 0.3)):
                 continue
             end = span[1]
             tail = re.match(r"\s+(?i:college|lyceum|gymnasium|school|campus)\b", text[end:])

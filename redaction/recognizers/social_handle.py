@@ -22,6 +22,11 @@ _AFTER_PLATFORM = re.compile(
     r"(?P<link>\s*(?:is|=|:|heet(?:\s+nu)?|-)\s*:?\s*|\s*,\s*|\s+)"
     r"(?P<handle>@?\w[\w.]*\w)"
 )
+# "ik heb 2 tiktoks, eentje is x", "mijn insta's zijn x en y": a name given further on.
+_PLATFORM_LATER = re.compile(
+    rf"(?i)\b(?:{_PLATFORM_WORDS})(?:s|'s|jes)?\b[^.!?\n]{{0,25}}?\b(?:is|heet|zijn|=|:)\s+"
+    r"(?P<handle>@?\w[\w.]*\w)"
+)
 _SHAPED = re.compile(r"(?<![\w@.#/])(?=\w*[A-Za-z])(?:\w+_\w*|_\w+|[A-Za-z]{3,}\d{2,}\w*)(?![\w@])")
 
 
@@ -59,6 +64,12 @@ class SocialHandleRecognizer(DutchRecognizer):
                 yield Found("SOCIAL_HANDLE", m.start("handle"), m.end("handle"), 0.8)
             elif strong_link and not self._lexicon.is_common(lower) and len(lower) > 2:
                 yield Found("SOCIAL_HANDLE", m.start("handle"), m.end("handle"), 0.55)
+        for m in _PLATFORM_LATER.finditer(text):
+            lower = m.group("handle").lower().lstrip("@")
+            if (lower in PLATFORMS or lower.isdigit() or len(lower) < 4
+                    or self._lexicon.ordinariness(lower) > 0.2 or lower in self._lexicon.stop_words):
+                continue
+            yield Found("SOCIAL_HANDLE", m.start("handle"), m.end("handle"), 0.6)
         for m in _SHAPED.finditer(text):
             word = m.group()
             letters = re.sub(r"[\d_]", "", word).lower()

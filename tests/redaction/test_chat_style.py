@@ -1,0 +1,108 @@
+"""Messages typed the way young people type: lower case, no punctuation, names of every background.
+
+Written for these tests (no sentence, name or place of either development set); each rule or list
+added for chat-style text has at least three variants here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from redaction import Redactor
+
+# (text, [(entity type, substring that must be covered by a span of that type)])
+FOUND = [
+    # lower-case full names, particles, surnames after a first name
+    ("noah van der meulen lacht me uit", [("PERSON", "noah van der meulen")]),
+    ("amira el haddouchi zit naast me", [("PERSON", "amira el haddouchi")]),
+    ("gister zei tim de graaf dat ik lelijk ben", [("PERSON", "tim de graaf")]),
+    ("mijn buurmeisje yara bouzid wordt geslagen", [("PERSON", "yara bouzid")]),
+    # titles and "familie" with a lower-case surname
+    ("meneer de boer van wiskunde doet raar", [("PERSON", "de boer")]),
+    ("mevrouw kaya geeft me altijd een onvoldoende", [("PERSON", "kaya")]),
+    ("juf van der linden weet het ook", [("PERSON", "van der linden")]),
+    ("de familie smits woont achter ons", [("PERSON", "smits")]),
+    ("bij fam demir thuis is het altijd gezellig", [("PERSON", "demir")]),
+    # names after relations and before "is mn beste vriend(in)"
+    ("mijn stiefzus tsion slaapt bij ons", [("PERSON", "tsion")]),
+    ("mn neef dawit wil dat ik meega", [("PERSON", "dawit")]),
+    ("winter is mijn beste vriendin en ze snijdt zichzelf", [("PERSON", "winter")]),
+    ("selam is mn beste vriend maar hij praat niet meer", [("PERSON", "selam")]),
+    ("kay was mijn beste maatje", [("PERSON", "kay")]),
+    # ALL CAPS
+    ("WAAROM PEST MILAN MIJ ELKE DAG", [("PERSON", "MILAN")]),
+    ("IK WOON IN ASSEN EN WIL WEG", [("LOCATION", "ASSEN")]),
+    ("ZE NOEMEN ME STEEDS MILAN DE DIKKE", [("PERSON", "MILAN")]),
+    # schools without capitals or a type word
+    ("ik zit op het bonhoeffer in enschede", [("SCHOOL", "bonhoeffer")]),
+    ("zit in 3 havo op het comenius en het is kut", [("SCHOOL", "comenius")]),
+    ("ik studeer aan de tue en ben eenzaam", [("SCHOOL", "tue")]),
+    ("mijn broertje zit op cbs de wegwijzer", [("SCHOOL", "cbs de wegwijzer")]),
+    ("ik zit op roc da vinci en", [("SCHOOL", "roc da vinci")]),
+    ("ik ga naar het huygens lyceum na de zomer", [("SCHOOL", "huygens lyceum")]),
+    # clubs in lower case
+    ("ik speel bij vv brederode en de trainer schreeuwt", [("SPORTS_CLUB", "vv brederode")]),
+    ("ik hockey bij hdm en daar word ik buitengesloten", [("SPORTS_CLUB", "hdm")]),
+    ("mn broer voetbalt bij zwaluwen 30 in vlaardingen", [("SPORTS_CLUB", "zwaluwen 30")]),
+    # organisations in lower case
+    ("mn zus werkt bij de kruidvat in tiel", [("ORGANIZATION", "kruidvat")]),
+    ("ik werk bij de coop in emmen als vakkenvuller", [("ORGANIZATION", "coop")]),
+    ("ik ga naar buurthuis de schakel na school", [("ORGANIZATION", "buurthuis de schakel")]),
+    ("mijn vader ligt in het gelre ziekenhuis", [("ORGANIZATION", "gelre ziekenhuis")]),
+    ("we bidden in de mevlana moskee", [("ORGANIZATION", "mevlana moskee")]),
+    # places and neighbourhoods in lower case
+    ("ik woon in hoogvliet en het is hier niet veilig", [("LOCATION", "hoogvliet")]),
+    ("mijn opa woont in de jordaan", [("NEIGHBOURHOOD", "jordaan")]),
+    ("we wonen in de vogelaarsbuurt", [("NEIGHBOURHOOD", "vogelaarsbuurt")]),
+    ("mn tante in berkane belt elke dag", [("LOCATION", "berkane")]),
+    ("ik kom uit willemstad en woon nu hier", [("LOCATION", "willemstad")]),
+    ("ik woon in emmen zuid", [("NEIGHBOURHOOD", "emmen zuid")]),
+    # dates of birth in other forms
+    ("ik word 15 op 9 maart en niemand weet het", [("DATE_OF_BIRTH", "9 maart")]),
+    ("mn verjaardag is de 12e van augustus", [("DATE_OF_BIRTH", "12e van augustus")]),
+    ("geboortedatum 2011.02.09", [("DATE_OF_BIRTH", "2011.02.09")]),
+    ("i was born on the 2nd of may 2010", [("DATE_OF_BIRTH", "2nd of may 2010")]),
+    ("born april 21 2009", [("DATE_OF_BIRTH", "april 21 2009")]),
+    # e-mail addresses written out, handles without @
+    ("mail naar sem.v[at]outlook.com", [("EMAIL_ADDRESS", "sem.v[at]outlook.com")]),
+    ("mijn mail is jade (at) live dot nl", [("EMAIL_ADDRESS", "jade (at) live dot nl")]),
+    ("stuur naar floor_k{at}gmail.com", [("EMAIL_ADDRESS", "floor_k{at}gmail.com")]),
+    ("ik heb twee snaps, de ene is zoezoetje", [("SOCIAL_HANDLE", "zoezoetje")]),
+    ("mijn insta's zijn kiki.lifestyle en nog een", [("SOCIAL_HANDLE", "kiki.lifestyle")]),
+    ("mn tiktok account: danslover", [("SOCIAL_HANDLE", "danslover")]),
+]
+
+NOTHING = [
+    "ik zit op het vwo en het gaat slecht",
+    "we zaten op het dak te praten",
+    "ik zit op de bank en huil",
+    "ik train bij de sportschool",
+    "ik speel bij mijn oma op de ipad",
+    "mijn moeder werkt bij de jumbo",
+    "ik lag in het ziekenhuis",
+    "ik woon in de stad maar voel me alleen",
+    "ik kijk at home tv",
+    "mijn insta is echt saai",
+    "op 4 okt heb ik een proefwerk",
+    "ik moet naar vmbo-t volgend jaar",
+    "ik ga naar bijles",
+    "IK BEN ZO MOE VAN ALLES",
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), FOUND)
+def test_finds_in_chat_style(redactor: Redactor, text: str,
+                             expected: list[tuple[str, str]]) -> None:
+    results = redactor.analyze(text)
+    for entity_type, part in expected:
+        start = text.index(part)
+        end = start + len(part)
+        covering = [r for r in results if r.start <= start and end <= r.end]
+        assert covering, f"{part!r} not covered in {text!r}: {results}"
+        assert any(r.entity_type == entity_type for r in covering), (part, covering)
+
+
+@pytest.mark.parametrize("text", NOTHING)
+def test_leaves_innocent_chat_alone(redactor: Redactor, text: str) -> None:
+    found = [(r.entity_type, text[r.start:r.end]) for r in redactor.analyze(text)]
+    assert found == []
