@@ -14,14 +14,26 @@ from redaction.lexicon import CALENDAR, PLATFORMS, PUBLIC_HELP, Lexicon, normali
 # The evaluation's tokens: maximal runs of \w ("m'n" is two, "heuvel-kok" is two).
 _TOKEN = re.compile(r"\w+")
 _ORDINAL = re.compile(r"\d{1,2}(?:e|de|ste|st|nd|rd|th)")
+# Numbers joined by dots, dashes or slashes (dates, codes) and days next to a month name.
+_NUMBER_GROUP = re.compile(r"\d+(?:[./-]\d+)+")
+_DAY_MONTH = re.compile(
+    r"(?i)\b\d{1,2}(?:e|de|ste|st|nd|rd|th)?\s+(?:van\s+|of\s+)?(?:jan|feb|mrt|maa|apr|mei|may"
+    r"|jun|jul|aug|sep|okt|oct|nov|dec)[a-z]*\.?(?:\s+\d{2,4})?"
+    r"|\b(?:jan|feb|mrt|maart|apr|mei|may|jun|jul|aug|sep|okt|oct|nov|dec)[a-z]*\.?\s+\d{1,2}"
+    r"(?:e|de|ste|st|nd|rd|th)?(?:,?\s+\d{4})?")
+# Particles of surnames: before a suppressed word they would give the name away ("van der [WOORD]").
+PARTICLES = frozenset(["van", "der", "den", "ter", "ten", "el", "al", "von", "bin", "ibn", "abu",
+                       "ait", "ou", "di", "da", "del", "dos", "du"])
 
 # A word of the lemma tables or a frequent English word stays from this Zipf frequency on; an
 # unlisted word only from the higher one (web frequency alone also counts names and brands).
 LISTED_ZIPF = 3.5
 UNLISTED_ZIPF = 4.0
-# A word that is also a first name, surname or place stays only when it is a very common word
-# ("bank", "jong", "dak"): its everyday meaning is then far more likely than the name.
-NAME_WORD_ZIPF = 5.0
+# A word that is also a first name or a place stays only when it is a very common word ("bank",
+# "storm"): its everyday meaning is then far more likely than the name. Surnames that are words
+# ("bel", "kok", "visser") are mostly meant as words.
+NAME_WORD_ZIPF = 4.5
+SURNAME_WORD_ZIPF = 4.0
 
 # Words a research reader needs and that identify nobody: feelings, school levels and years,
 # help services, chat abbreviations. Generic knowledge, not taken from any annotated message.
@@ -38,6 +50,9 @@ SAFE_WORDS = frozenset([
     "leraar", "lerares", "juf", "meester", "kindertelefoon", "jeugdzorg", "ggd", "huisarts",
     "politie", "veilig", "thuis", "113", "112", "supportlijn", "helpwanted", "psycholoog",
     "psychiater", "therapeut", "maatschappelijk", "werker", "jeugdarts", "vertrouwenspersoon",
+    "chillen", "chill", "gamen", "appen", "appt", "appte", "snappen", "facetimen", "ghosten",
+    "dm", "dms", "gwn", "thx", "ofzo", "sws", "gister", "bsn", "iban", "nudes", "sexting",
+    "sextortion", "gepest", "grooming", "lhbti", "lhbtiq", "queer", "non-binair", "trans",
 ]) | CALENDAR | PLATFORMS | PUBLIC_HELP
 
 
@@ -61,17 +76,37 @@ class WordJudge:
         if lower in lex.countries:
             return True  # below country level is identifying, a country is not
         nl, en = lex.zipf_nl.get(lower, 0.0), lex.zipf_en.get(lower, 0.0)
-        if (lower in lex.first_names or lower in lex.surnames
-                or normalise(lower) in lex.places):
+        if lower in lex.first_names or normalise(lower) in lex.places:
             return lower in lex.dutch_words and nl >= NAME_WORD_ZIPF
+        if lower in lex.surnames:
+            return lower in lex.dutch_words and nl >= SURNAME_WORD_ZIPF
         if lower in lex.dutch_words:
             return nl >= LISTED_ZIPF or en >= UNLISTED_ZIPF
         return nl >= UNLISTED_ZIPF or en >= UNLISTED_ZIPF
 
     def suppressed(self, text: str, taken: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
-        """The tokens of `text` outside `taken` that the research copy must not keep."""
-        for m in _TOKEN.finditer(text):
-            if any(s < m.end() and m.start() < e for s, e in taken):
+        """The tokens of `text` outside `taken` that the research copy must not keep.
+
+        Besides the words themselves: surname particles just before a removed word, numbers that
+        are part of a date or a code, and a day with its month ("7 februari").
+        """
+        numbers = [(m.start(), m.end()) for pattern in (_NUMBER_GROUP, _DAY_MONTH)
+                   for m in pattern.finditer(text)]
+        tokens = list(_TOKEN.finditer(text))
+        gone = [any(s < m.end() and m.start() < e for s, e in taken) for m in tokens]
+        out = [False] * len(tokens)
+        for i, m in enumerate(tokens):
+            if gone[i]:
                 continue
-            if not self.keeps(m.group()):
+            in_number = any(s <= m.start() and m.end() <= e for s, e in numbers)
+            out[i] = in_number or not self.keeps(m.group())
+        for i in range(len(tokens) - 1, 0, -1):
+            j = i - 1
+            while ((gone[i] or out[i]) and j >= 0 and not gone[j] and not out[j]
+                   and tokens[j].group().lower() in PARTICLES
+                   and text[tokens[j].end():tokens[j + 1].start()] == " "):
+                out[j] = True
+                j -= 1
+        for i, m in enumerate(tokens):
+            if out[i]:
                 yield m.start(), m.end()
