@@ -89,6 +89,16 @@ class Lexicon:
             en = 0.0 if en < FIRST_NAME_WORD_ZIPF + 0.5 else en
         return max(0.0, min(1.0, max((nl - floor) / 1.5, (en - ENGLISH_ZIPF) / 1.5)))
 
+    def inflected(self, lower: str) -> bool:
+        """A plural or verb form of an ordinary word ("appen" of "app", "kussens"), by its stem."""
+        for suffix in ("en", "s", "e", "t"):
+            if lower.endswith(suffix) and len(lower) - len(suffix) >= 3:
+                stem = lower[:-len(suffix)]
+                stems = {stem, stem[:-1]} if len(stem) > 3 and stem[-1] == stem[-2] else {stem}
+                if any(self.ordinariness(s) >= 0.5 for s in stems):
+                    return True
+        return False
+
     def is_word(self, lower: str) -> bool:
         """A Dutch or English word that is not only a name: listed and frequent enough."""
         if lower in self.stop_words or lower in self.common_words or lower in self.english_words:

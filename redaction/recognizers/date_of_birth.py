@@ -21,6 +21,8 @@ _NUMERIC = re.compile(
     r"|((?:19|20)\d{2})([-/.])(\d{1,2})\5(\d{1,2}))(?![\w/-]|\.\d)"
 )
 _ORDINAL = r"(?:e|ste|de|st|nd|rd|th)"
+# Day and month in digits without a year ("12/09"): only next to birthday words.
+_DAY_MONTH_DIGITS = re.compile(r"(?<![\w./-])(\d{1,2})[-/.](\d{1,2})(?![\w/-]|[.-]\d)")
 _WRITTEN = re.compile(
     rf"(?i)(?<!\w)(\d{{1,2}}){_ORDINAL}?\s+(?:van\s+|of\s+)?{_MONTHS}(?:,?\s+({_YEAR}))?(?![\w])")
 _MONTH_FIRST = re.compile(
@@ -67,6 +69,10 @@ class DateOfBirthRecognizer(DutchRecognizer):
                 yield Found("DATE_OF_BIRTH", m.start(), m.end(), self._score(text, m, year))
             elif birthday:
                 yield Found("DATE_OF_BIRTH", m.start(), m.end(), 0.8)
+        for m in _DAY_MONTH_DIGITS.finditer(text):
+            day, month = int(m.group(1)), int(m.group(2))
+            if 1 <= day <= 31 and 1 <= month <= 12 and self._near_birth_words(text, m):
+                yield Found("DATE_OF_BIRTH", m.start(), m.end(), 0.75)
         for m in _MONTH_FIRST.finditer(text):  # "april 19th 2010", "born march 3"
             if not 1 <= int(m.group(1)) <= 31:
                 continue

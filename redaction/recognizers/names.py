@@ -97,6 +97,8 @@ class PersonRecognizer(DutchRecognizer):
             return 0.0
         if tok.start > 0 and text[tok.start - 1] in "@#/.":
             return 0.0
+        if not tok.capitalised and w in lex.stop_words:
+            return 0.0  # a lower-case function or everyday word is never a name (the fast path)
         if tok.text.isupper() and len(w) > 1:
             return 0.0  # abbreviations (CLZ, GGD) are not names
         prefix = lowered[max(0, tok.start - 45):tok.start]

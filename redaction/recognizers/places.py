@@ -110,6 +110,11 @@ class PlaceRecognizer(DutchRecognizer):
                     score = 0.7
                 elif not ambiguous and len(key) > 3 and not single:
                     score = 0.5
+                elif (single and not ambiguous and len(key) > 4
+                      and self._lex.ordinariness(key) < 0.5 and not self._lex.inflected(key)):
+                    # "hoofddorp is saai": a known town, rare as a word (a surname too, often:
+                    # identifying either way)
+                    score = 0.5
             if key in self._lex.countries or key in PLATFORMS:
                 score = 0.0
             if score:
@@ -126,7 +131,15 @@ class PlaceRecognizer(DutchRecognizer):
             return Found("NEIGHBOURHOOD", start, tok.end, 0.6), i + 1
         if (not tok.capitalised and _LIVES_STRICT.search(prefix) and self._rare_name(w, 0.5)
                 and len(w) > 3):
-            return Found("LOCATION", start, tok.end, 0.6), i + 1
+            end_index = i + 1  # "leidsche rijn": further rare words or known places belong to it
+            while (end_index < len(tokens) and end_index - i < 3
+                   and text[tokens[end_index - 1].end:tokens[end_index].start] == " "
+                   and not tokens[end_index].capitalised
+                   and (self._rare_name(tokens[end_index].lower, 0.3)
+                        or normalise(tokens[end_index].lower) in self._lex.places)
+                   and tokens[end_index].lower not in self._lex.stop_words):
+                end_index += 1
+            return Found("LOCATION", start, tokens[end_index - 1].end, 0.6), end_index
         if (not tok.capitalised and prep and prev in ("in", "uit", "vanuit")
                 and self._rare_name(w, 0.0) and self._lex.zipf(w) < 3.0 and len(w) > 3):
             return Found("LOCATION", start, tok.end, 0.55), i + 1  # "mn oma in nador"

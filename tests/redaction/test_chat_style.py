@@ -57,12 +57,23 @@ FOUND = [
     ("mn tante in berkane belt elke dag", [("LOCATION", "berkane")]),
     ("ik kom uit willemstad en woon nu hier", [("LOCATION", "willemstad")]),
     ("ik woon in emmen zuid", [("NEIGHBOURHOOD", "emmen zuid")]),
+    # known towns in lower case without a cue (rare as words, no plural or verb form)
+    ("nuenen is zo saai man", [("LOCATION", "nuenen")]),
+    ("baarn heeft niks voor jongeren", [("LOCATION", "baarn")]),
+    ("mn vader rijdt elke dag naar zundert", [("LOCATION", "zundert")]),
+    # addresses in lower case without a usual street ending
+    ("ik woon op weverij 14", [("ADDRESS", "weverij 14")]),
+    ("mijn adres is dorpsplein 3a", [("ADDRESS", "dorpsplein 3a")]),
+    ("we wonen aan de kerkpad 9", [("ADDRESS", "kerkpad 9")]),
     # dates of birth in other forms
     ("ik word 15 op 9 maart en niemand weet het", [("DATE_OF_BIRTH", "9 maart")]),
     ("mn verjaardag is de 12e van augustus", [("DATE_OF_BIRTH", "12e van augustus")]),
     ("geboortedatum 2011.02.09", [("DATE_OF_BIRTH", "2011.02.09")]),
     ("i was born on the 2nd of may 2010", [("DATE_OF_BIRTH", "2nd of may 2010")]),
     ("born april 21 2009", [("DATE_OF_BIRTH", "april 21 2009")]),
+    ("mijn bday is 3-11 en ik wil niks", [("DATE_OF_BIRTH", "3-11")]),
+    ("jarig op 29/2 lol", [("DATE_OF_BIRTH", "29/2")]),
+    ("mn verjaardag: 12/09", [("DATE_OF_BIRTH", "12/09")]),
     # e-mail addresses written out, handles without @
     ("mail naar sem.v[at]outlook.com", [("EMAIL_ADDRESS", "sem.v[at]outlook.com")]),
     ("mijn mail is jade (at) live dot nl", [("EMAIL_ADDRESS", "jade (at) live dot nl")]),
@@ -87,6 +98,10 @@ NOTHING = [
     "ik moet naar vmbo-t volgend jaar",
     "ik ga naar bijles",
     "IK BEN ZO MOE VAN ALLES",
+    "ik woon op nummer 5",
+    "dat vind ik echt goor",
+    "kunnen we appen",
+    "het is 3-1 geworden bij voetbal",
 ]
 
 

@@ -13,11 +13,6 @@ from redaction.lexicon import load_lexicon
 from redaction.research import WordJudge
 
 
-@pytest.fixture(scope="session")
-def research() -> Redactor:
-    return Redactor(profile="research")
-
-
 @pytest.fixture(scope="module")
 def judge() -> WordJudge:
     return WordJudge(load_lexicon())
