@@ -1,4 +1,5 @@
-"""Command line: `python -m redaction evaluate FILE.jsonl [-v] [--profile research]` and `redact`.
+"""Command line: `python -m redaction evaluate FILE.jsonl [-v] [--profile research]`, `redact`
+and `train-name-model` (rebuilds the shipped name model).
 
 Evaluation prints the scores of GUIDELINES.md, start time and memory, with a JSON line last.
 """
@@ -21,10 +22,18 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("-v", "--verbose", action="store_true", help="list every miss and false positive")
     rd = commands.add_parser("redact", help="print the redacted text")
     rd.add_argument("text", nargs="+")
+    commands.add_parser("train-name-model",
+                        help="rebuild redaction/data/name_model.json.gz (fixed seed)")
     for command in (ev, rd):
         command.add_argument("--profile", choices=("live", "research"), default="live",
                              help="live (flags, hints) or research (anonymised research copies)")
     args = parser.parse_args(argv)
+    if args.command == "train-name-model":
+        from redaction import name_model
+        from redaction.lexicon import load_lexicon
+
+        print(json.dumps(name_model.build(load_lexicon()), sort_keys=True))
+        return 0
 
     began = time.perf_counter()
     from redaction.engine import Redactor

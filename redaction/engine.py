@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from redaction import _offline
+from redaction import _offline, name_model
 from redaction.errors import RedactionError
 from redaction.lexicon import load_lexicon
 from redaction.normalise import for_matching
@@ -63,7 +63,7 @@ class Redactor:
         registry = RecognizerRegistry(supported_languages=["nl"])
         lexicon = load_lexicon()
         self._judge = WordJudge(lexicon) if profile == "research" else None
-        for recognizer in dutch_recognizers(lexicon):
+        for recognizer in dutch_recognizers(lexicon, name_model.load()):
             registry.add_recognizer(recognizer)
         if trained:
             from presidio_analyzer.predefined_recognizers import SpacyRecognizer
