@@ -232,7 +232,7 @@ def build_lexicon() -> Lexicon:
         major_places=frozenset({normalise(p) for p in TOWN_ALIASES} | {normalise(p) for rel in ("lst_municipality", "lst_province")
                                for p in _list(root, f"locations/lst_placename/{rel}")}),
         name_like_nouns=frozenset(nouns & first_names),
-        zipf_nl=_zipf("nl", 1.5),
+        zipf_nl=_zipf("nl", 2.5),
         zipf_en=_zipf("en", 2.5),
     )
 
