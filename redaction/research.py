@@ -53,6 +53,7 @@ SAFE_WORDS = frozenset([
     "chillen", "chill", "gamen", "appen", "appt", "appte", "snappen", "facetimen", "ghosten",
     "dm", "dms", "gwn", "thx", "ofzo", "sws", "gister", "bsn", "iban", "nudes", "sexting",
     "sextortion", "gepest", "grooming", "lhbti", "lhbtiq", "queer", "non-binair", "trans",
+    "bff", "bday", "bijbaan", "bijbaantje", "zwem", "zwemmen", "hang", "blowen", "blowt",
 ]) | CALENDAR | PLATFORMS | PUBLIC_HELP
 
 

@@ -108,6 +108,11 @@ class PlaceRecognizer(DutchRecognizer):
                     score = 0.75
                 elif prep and not ambiguous:
                     score = 0.7
+                elif (prep and prev in ("in", "uit", "vanuit") and key in self._lex.major_places
+                      and key not in self._lex.stop_words):
+                    # "in leiden", "uit goes": after "in" without an article a municipality's
+                    # name is meant, though it is also a word
+                    score = 0.6
                 elif not ambiguous and len(key) > 3 and not single:
                     score = 0.5
                 elif (single and not ambiguous and len(key) > 4

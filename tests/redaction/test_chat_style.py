@@ -61,6 +61,9 @@ FOUND = [
     ("nuenen is zo saai man", [("LOCATION", "nuenen")]),
     ("baarn heeft niks voor jongeren", [("LOCATION", "baarn")]),
     ("mn vader rijdt elke dag naar zundert", [("LOCATION", "zundert")]),
+    ("ik woon nu in goes bij mn pleegouders", [("LOCATION", "goes")]),
+    ("mijn vader komt uit sluis", [("LOCATION", "sluis")]),
+    ("ik zit op een school in leiden", [("LOCATION", "leiden")]),
     # addresses in lower case without a usual street ending
     ("ik woon op weverij 14", [("ADDRESS", "weverij 14")]),
     ("mijn adres is dorpsplein 3a", [("ADDRESS", "dorpsplein 3a")]),
@@ -102,6 +105,8 @@ NOTHING = [
     "dat vind ik echt goor",
     "kunnen we appen",
     "het is 3-1 geworden bij voetbal",
+    "ik ben bang in huis",
+    "ik wil in vrede leven",
 ]
 
 
