@@ -115,9 +115,12 @@ class Lexicon:
 
 
 def normalise(text: str) -> str:
-    """Lower case, hyphens and apostrophes as spaces, single spaces: the key for place lookups."""
+    """Lower case, hyphens and apostrophes as spaces, single spaces, "'t" as "het": the key for
+    place lookups."""
     out = text.lower().replace("’", "'").replace("-", " ").replace("'", " ")
-    return " ".join(out.split())
+    out = " ".join(out.split())
+    # "'t Gooi", "t gooi" and "het Gooi" are one place
+    return "het " + out[2:] if out.startswith("t ") else out
 
 
 def _deduce_root() -> Path:

@@ -38,8 +38,11 @@ _STRONG_INTRODUCTION = re.compile(
     r"(?:\bik heet|\bheet|\bheten|\bgenaamd|\bheette|\bnaam is|\bnaam:|\bnoem(?:t|en)? (?:me|mij|hem|haar)"
     r"|\bmy name is|\bname is|\bcall me|\bik ben|\bi'?m|\bhoi|\bhey|\bhallo)\s*,?\s*$"
 )
+# Pets and things that "heet" something: their names are no person's.
 _PET_BEFORE = re.compile(r"\b(?:kat|poes|hond|hondje|konijn|cavia|hamster|paard|pony|vis|parkiet"
-                         r"|vogel|knuffel|pop|auto|fiets)\s+(?:heet|heette|noem)")
+                         r"|vogel|knuffel|pop|auto|fiets|school|basisschool|middelbare|club"
+                         r"|vereniging|team|klas|groep|wijk|buurt|straat|dorp|stad|app|account"
+                         r"|server|game|groepsapp|band|serie)\s+(?:heet|heette|noem)")
 _TITLE_BEFORE = re.compile(
     r"(?i)\b(?:meneer|mevrouw|mevr|mw|dhr|juf|juffrouw|meester|mr|mrs|ms|miss|dokter|dr|dominee"
     r"|pastoor|imam|ds|coach|mentor|trainer|trainster|docent|docente|leraar|lerares|agent"

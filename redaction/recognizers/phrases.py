@@ -9,8 +9,8 @@ import re
 
 from redaction.lexicon import CALENDAR, PLATFORMS, PUBLIC_HELP, Lexicon
 
-_WORD = re.compile(r"[^\W\d_][\w'’&-]*|\d{1,4}(?![\w-])|'\d{2}(?!\w)")
-ARTICLES = frozenset(["de", "het", "'t"])
+_WORD = re.compile(r"'t(?!\w)|[^\W\d_][\w'’&-]*|\d{1,4}(?![\w-])|'\d{2}(?!\w)")
+ARTICLES = frozenset(["de", "het", "'t", "t"])
 
 
 def name_phrase(text: str, pos: int, lexicon: Lexicon, *, limit: int = 3,

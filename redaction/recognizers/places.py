@@ -34,7 +34,15 @@ _ARTICLE_BEFORE = re.compile(r"\b(?:in|uit|naar)\s+(?:de|het|'t)\s+$")
 # "ik woon in de x", "ze wonen in het x": a district named with an article.
 _LIVES_IN_ARTICLE = re.compile(r"\b(?:woon|woont|wonen|woonde|woonden|verhuisd|verhuizen"
                                r"|opgegroeid|logeer|logeert|slaap|slapen)\w*(?:\s+\w+){0,2}"
-                               r"\s+(?:in|naar|uit)\s+(?:de|het|'t)\s+$")
+                               r"\s+(?:in|naar|uit)\s+(?:de|het|'?t)\s+$")
+# "in de kolenkitbuurt", "uit de x-wijk": a district by its ending, after any "in (de)".
+_IN_BEFORE = re.compile(r"\b(?:in|uit|naar|vanuit|bij)\s+(?:de\s+|het\s+|'?t\s+)?$")
+_LOWER_DISTRICT = re.compile(r"[a-z][\w-]{2,}(?:buurt|wijk|kwartier)")
+_GENERIC_DISTRICTS = frozenset([
+    "woonwijk", "nieuwbouwwijk", "achterbuurt", "volkswijk", "vinexwijk", "probleemwijk",
+    "arbeiderswijk", "villawijk", "krachtwijk", "prachtwijk", "buitenwijk", "studentenwijk",
+    "uitgaanswijk", "zakenwijk", "rosse", "jodenbuurt", "stadswijk", "woonbuurt", "stadsbuurt",
+])
 # What one lives "in de …" without it being a district's name.
 _GENERIC_RESIDENCE = frozenset([
     "stad", "buurt", "wijk", "dorp", "straat", "flat", "polder", "randstad", "opvang", "instelling",
@@ -104,7 +112,10 @@ class PlaceRecognizer(DutchRecognizer):
                 elif not tok.sentence_start and not self._lex.is_common(key):
                     score = 0.4
             else:
-                if lives and not self._lex.is_common(key) and (single or not ambiguous):
+                # A known place opening with an article is a name ("in t gooi") though its words
+                # are words.
+                named = parts[0] in ("het", "de", "den") and not single
+                if lives and not self._lex.is_common(key) and (single or not ambiguous or named):
                     score = 0.75
                 elif prep and not ambiguous:
                     score = 0.7
@@ -132,6 +143,9 @@ class PlaceRecognizer(DutchRecognizer):
                 and self._context_name(tok.lower)):
             return Found("NEIGHBOURHOOD", start, tok.end, 0.8), i + 1
         w = tok.lower
+        if (not tok.capitalised and _LOWER_DISTRICT.fullmatch(w) and w not in _GENERIC_DISTRICTS
+                and _IN_BEFORE.search(prefix) and self._lex.ordinariness(w) < 0.5):
+            return Found("NEIGHBOURHOOD", start, tok.end, 0.6), i + 1
         if not tok.capitalised and _LIVES_IN_ARTICLE.search(prefix) and self._district_word(w):
             return Found("NEIGHBOURHOOD", start, tok.end, 0.6), i + 1
         if (not tok.capitalised and _LIVES_STRICT.search(prefix) and self._rare_name(w, 0.5)

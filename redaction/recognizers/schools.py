@@ -38,10 +38,19 @@ _LOWER_TYPE_FIRST = re.compile(
 # Going to or studying at a school: "zit op het x", "ik studeer aan de x", "ga naar het x".
 _ATTENDS = re.compile(
     r"(?i)\b(?:zit|zat|zitten|zaten|ga|gaat|ging|gaan|kom|kwam|studeer|studeert|studeerde|studeren"
-    r"|stage|leer|loop)\b(?:\s+[\w']+){0,3}?\s+(?:op|aan)\s+(?P<article>(?:het|de|'t)\s+)?"
-)
+    r"|stage|leer|loop)\b")
+# "op"/"aan" within a few words after the verb: "zit in 5 havo op het x", "zit op havo 4 op t x".
+_AT_SCHOOL = re.compile(r"\s(?:op|aan)\s+(?P<article>(?:het|de|'?t)\s+)?", re.IGNORECASE)
+# Studying is a stronger cue: after "studeer aan de" even an ordinary word is a name ("de rug").
+_STUDIES = re.compile(r"(?i)\bstude(?:er|ert|erde|ren)\b")
+# "mijn school heet x", "onze basisschool heet de x".
+_SCHOOL_CALLED = re.compile(
+    r"(?i)\b(?:school|basisschool|middelbare(?:\s+school)?|mbo|hogeschool|uni|universiteit)"
+    r"\s+(?:heet|heette|is|was)\s+(?=(?:de|het|'?t)\s|[a-z])")
 # Clubs and other places one "zit op": their own recognizers type them.
-_OTHER_TYPE = re.compile(r"(?:vereniging|club|team|groep|centrum|huis|kerk|moskee|school|les)$")
+_OTHER_TYPE = re.compile(r"(?:vereniging|club|team|groep|centrum|buurthuis|clubhuis|jongerenhuis"
+                         r"|kerk|moskee|sportschool|dansschool|judoschool|rijschool|zwemschool"
+                         r"|muziekschool|les)$")
 # Levels and school words after "zit op het": what someone is in, not which school.
 _NOT_SCHOOL_WORDS = frozenset([
     "vwo", "havo", "vmbo", "mavo", "mbo", "hbo", "wo", "tl", "kb", "bb", "gt", "gymnasium",
@@ -60,6 +69,8 @@ _NOT_SCHOOLS = frozenset(["VWO", "HAVO", "VMBO", "MAVO", "MBO", "HBO", "WO", "TL
 
 
 class SchoolRecognizer(DutchRecognizer):
+    """Type word + name, name + type word, and names after "zit op (het)" or "studeer aan de".
+    """
     ENTITIES = ("SCHOOL",)
     CONTEXT = ("school", "klas", "mentor", "docent", "leraar", "zit", "brugklas", "havo", "vwo")
 
@@ -89,19 +100,32 @@ class SchoolRecognizer(DutchRecognizer):
             span = name_phrase(text, m.end(), self._lex, after_article=1.0)
             if span:
                 yield Found("SCHOOL", m.start(), span[1], 0.7)
-        for m in _ATTENDS.finditer(text):
-            # After an article an ordinary-looking word may be a name ("het stedelijk");
-            # without one, only a word that is rare as a word ("zit op dingstede").
-            article = m.group("article")
-            span = name_phrase(text, m.start("article") if article else m.end(), self._lex,
-                               max_ordinariness=0.5, after_article=0.8)
-            if span is None:
-                continue
-            first = text[span[0]:span[1]].split()[0].lower()
-            if (first in _NOT_SCHOOL_WORDS or _OTHER_TYPE.search(first)
-                    or (not m.group("article")
-                        and self._lex.ordinariness(first) > 0.3)):
-                continue
-            end = span[1]
-            tail = re.match(r"\s+(?i:college|lyceum|gymnasium|school|campus)\b", text[end:])
-            yield Found("SCHOOL", span[0], end + (tail.end() if tail else 0), 0.6)
+        for verb in _ATTENDS.finditer(text):
+            studies = bool(_STUDIES.fullmatch(verb.group()))
+            window = text[verb.end():verb.end() + 30]
+            for m in _AT_SCHOOL.finditer(window):
+                found = self._attended(text, verb.end() + m.end(), m.group("article"), studies)
+                if found:
+                    yield found
+                    break
+        for m in _SCHOOL_CALLED.finditer(text):
+            span = name_phrase(text, m.end(), self._lex, after_article=1.0)
+            if span and text[span[0]:span[1]].split()[0].lower() not in _NOT_SCHOOL_WORDS:
+                yield Found("SCHOOL", span[0], span[1], 0.7)
+
+    def _attended(self, text: str, end: int, article: str | None,
+                  studies: bool) -> Found | None:
+        """The school named after "zit … op (het)" ending at `end`, if a name follows."""
+        # After an article an ordinary-looking word may be a name ("het stedelijk"); without
+        # one, only a word that is rare as a word ("zit op dingstede").
+        start = end - len(article) if article else end
+        span = name_phrase(text, start, self._lex, max_ordinariness=0.5,
+                           after_article=1.0 if studies else 0.8)
+        if span is None:
+            return None
+        first = text[span[0]:span[1]].split()[0].lower()
+        if (first in _NOT_SCHOOL_WORDS or _OTHER_TYPE.search(first)
+                or (not article and self._lex.ordinariness(first) > 0.3)):
+            return None
+        tail = re.match(r"\s+(?i:college|lyceum|gymnasium|school|campus)\b", text[span[1]:])
+        return Found("SCHOOL", span[0], span[1] + (tail.end() if tail else 0), 0.6)

@@ -27,6 +27,7 @@ _PLATFORM_LATER = re.compile(
     rf"(?i)\b(?:{_PLATFORM_WORDS})(?:s|'s|jes)?\b[^.!?\n]{{0,25}}?\b(?:is|heet|zijn|=|:)\s+"
     r"(?P<handle>@?\w[\w.]*\w)"
 )
+_LISTED_AFTER = re.compile(r"\s*(?:,|en|&|of|and|or)\s*(?P<handle>@?\w[\w.]*\w)")
 _SHAPED = re.compile(r"(?<![\w@.#/])(?=\w*[A-Za-z])(?:\w+_\w*|_\w+|[A-Za-z]{3,}\d{2,}\w*)(?![\w@])")
 
 
@@ -48,6 +49,19 @@ class SocialHandleRecognizer(DutchRecognizer):
         self._lexicon = lexicon
 
     def find(self, text: str) -> Iterator[Found]:
+        found = list(self._find(text))
+        yield from found
+        for f in found:  # "noortje.x en noortjeprive": a second name listed after the first
+            m = _LISTED_AFTER.match(text, f.end)
+            if f.score < 0.55 or not m:
+                continue
+            lower = m.group("handle").lower().lstrip("@")
+            if (len(lower) >= 3 and lower not in PLATFORMS and not lower.isdigit()
+                    and lower not in self._lexicon.stop_words
+                    and self._lexicon.ordinariness(lower) < 0.2):
+                yield Found("SOCIAL_HANDLE", m.start("handle"), m.end("handle"), f.score)
+
+    def _find(self, text: str) -> Iterator[Found]:
         for m in _AT.finditer(text):
             yield Found("SOCIAL_HANDLE", m.start(), m.end(), 0.85)
         for m in _DISCORD.finditer(text):

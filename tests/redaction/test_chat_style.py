@@ -40,6 +40,13 @@ FOUND = [
     ("mijn broertje zit op cbs de wegwijzer", [("SCHOOL", "cbs de wegwijzer")]),
     ("ik zit op roc da vinci en", [("SCHOOL", "roc da vinci")]),
     ("ik ga naar het huygens lyceum na de zomer", [("SCHOOL", "huygens lyceum")]),
+    ("onze basisschool heet de klimop", [("SCHOOL", "klimop")]),
+    ("mijn school heet het baken", [("SCHOOL", "baken")]),
+    ("mn middelbare heet stanislas", [("SCHOOL", "stanislas")]),
+    ("ik zit in 2 havo op t hooghuis", [("SCHOOL", "hooghuis")]),
+    ("zit nu in de brugklas op t vechtdal", [("SCHOOL", "vechtdal")]),
+    ("ik studeer aan de vu maar wil stoppen", [("SCHOOL", "vu")]),
+    ("mijn zus studeert aan de has in den bosch", [("SCHOOL", "has")]),
     # clubs in lower case
     ("ik speel bij vv brederode en de trainer schreeuwt", [("SPORTS_CLUB", "vv brederode")]),
     ("ik hockey bij hdm en daar word ik buitengesloten", [("SPORTS_CLUB", "hdm")]),
@@ -57,6 +64,12 @@ FOUND = [
     ("mn tante in berkane belt elke dag", [("LOCATION", "berkane")]),
     ("ik kom uit willemstad en woon nu hier", [("LOCATION", "willemstad")]),
     ("ik woon in emmen zuid", [("NEIGHBOURHOOD", "emmen zuid")]),
+    ("we wonen nu in de rivierenwijk", [("NEIGHBOURHOOD", "rivierenwijk")]),
+    ("hij komt uit de transvaalbuurt", [("NEIGHBOURHOOD", "transvaalbuurt")]),
+    ("er wordt gedeald bij ons in de bloemenwijk", [("NEIGHBOURHOOD", "bloemenwijk")]),
+    ("ik woon in t harde", [("LOCATION", "harde")]),
+    ("we wonen in 't zandt", [("LOCATION", "zandt")]),
+    ("wij wonen in het hogeland", [("LOCATION", "hogeland")]),
     # known towns in lower case without a cue (rare as words, no plural or verb form)
     ("nuenen is zo saai man", [("LOCATION", "nuenen")]),
     ("baarn heeft niks voor jongeren", [("LOCATION", "baarn")]),
@@ -84,6 +97,9 @@ FOUND = [
     ("ik heb twee snaps, de ene is zoezoetje", [("SOCIAL_HANDLE", "zoezoetje")]),
     ("mijn insta's zijn kiki.lifestyle en nog een", [("SOCIAL_HANDLE", "kiki.lifestyle")]),
     ("mn tiktok account: danslover", [("SOCIAL_HANDLE", "danslover")]),
+    ("mijn snaps zijn fem.xo en femprivee", [("SOCIAL_HANDLE", "femprivee")]),
+    ("insta: bo_2011, boback", [("SOCIAL_HANDLE", "boback")]),
+    ("mijn discord is kaasje#1234 of kaasjealt", [("SOCIAL_HANDLE", "kaasjealt")]),
 ]
 
 NOTHING = [
@@ -107,6 +123,9 @@ NOTHING = [
     "het is 3-1 geworden bij voetbal",
     "ik ben bang in huis",
     "ik wil in vrede leven",
+    "ik woon in een nieuwbouwwijk",
+    "mijn school heet gewoon school",
+    "ik ga op de fiets op het plein",
 ]
 
 
