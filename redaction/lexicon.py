@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import pickle
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,16 @@ class Lexicon:
             floor = max(floor, FIRST_NAME_WORD_ZIPF)
             en = 0.0 if en < FIRST_NAME_WORD_ZIPF + 0.5 else en
         return max(0.0, min(1.0, max((nl - floor) / 1.5, (en - ENGLISH_ZIPF) / 1.5)))
+
+    def known_name(self, lower: str) -> str:
+        """The first name meant by a word typed with repeated letters ("saraaa", "liesbethhh"),
+        or the word itself."""
+        if lower in self.first_names or not re.search(r"(\w)\1\1", lower):
+            return lower
+        for form in (re.sub(r"(\w)\1{2,}", r"\1\1", lower), re.sub(r"(\w)\1{2,}", r"\1", lower)):
+            if form in self.first_names:
+                return form
+        return lower
 
     def inflected(self, lower: str) -> bool:
         """A plural or verb form of an ordinary word ("appen" of "app", "kussens"), by its stem."""

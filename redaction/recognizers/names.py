@@ -22,6 +22,8 @@ _RELATIONS = (
     "|date|lief|liefje|partner|vader|moeder|papa|mama|pap|mam|stiefpa|stiefma|zoon|dochter"
     "|vriendinnetje|verkering|vpk|begeleider|begeleidster|voogd|jeugdwerker|stiefopa|stiefoma"
     "|schoonzus|zwager|oppas|bro|sis|maatje|maat|gast|jongen|meisje|man|vrouw"
+    "|bestie|friend|best friend|boyfriend|girlfriend|bf|gf|brother|sister|mom|mum|dad|cousin"
+    "|stepdad|stepmom|uncle|aunt|teacher|ex-vriend|ex-vriendin"
 )
 _POSSESSIVE = r"(?:mijn|mn|m'n|me|zijn|z'n|haar|d'r|onze|ons|jouw|je|die|dat|een|de|het|his|her|my)"
 _RELATION_BEFORE = re.compile(
@@ -104,8 +106,8 @@ class PersonRecognizer(DutchRecognizer):
         yield from self._titled(text, tokens)
 
     def _score(self, text: str, lowered: str, tokens: list[Token], tok: Token) -> float:
-        w = tok.lower
         lex = self._lex
+        w = lex.known_name(tok.lower)  # "saraaa" is "sara"
         if len(w) < 2 or _HAS_DIGIT.search(w) or "_" in w or w in PLATFORMS or w in PUBLIC_HELP:
             return 0.0
         if tok.start > 0 and text[tok.start - 1] in "@#/.":

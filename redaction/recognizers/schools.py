@@ -26,7 +26,8 @@ _NAME_FIRST = re.compile(
     rf"(?<![\w])(?:{CAP}\s+){{1,3}}{_TYPE_WORDS}(?:\s+(?:(?:De|Het)\s+)?{CAP}(?!\s+[a-z]+\s+[A-Z]))?"
 )
 _LOWER_NAME_FIRST = re.compile(
-    r"(?i)\b(?:op|van|naar|bij|in|aan)\s+(?:(?:het|de|'t)\s+)?(?P<name>(?:[a-z][\w-]{2,}\s+){1,3}"
+    r"(?i)\b(?:op|van|naar|bij|in|aan)\s+(?:(?:het|de|'?t)\s+)?(?P<name>(?:(?!(?:het|de|een|mijn|mn"
+    r"|ons|onze|dat|dit|die|je|jouw|zijn|haar|hun|nieuwe|oude|andere)\s)[a-z][\w-]{2,}\s+){1,3}"
     r"(?:college|lyceum|gymnasium|mavo|atheneum|scholengemeenschap|campus))\b"
 )
 # Type words that are followed by a name even in lower case ("roc mondriaan", "obs het kompas").

@@ -29,6 +29,13 @@ FOUND = [
     ("winter is mijn beste vriendin en ze snijdt zichzelf", [("PERSON", "winter")]),
     ("selam is mn beste vriend maar hij praat niet meer", [("PERSON", "selam")]),
     ("kay was mijn beste maatje", [("PERSON", "kay")]),
+    # repeated letters and English relations
+    ("heyyy ik ben saraaa", [("PERSON", "saraaa")]),
+    ("ik ben liesbethhh en ik ben 13", [("PERSON", "liesbethhh")]),
+    ("mijn vriendin mirtheee is weg", [("PERSON", "mirtheee")]),
+    ("me and my bestie ayla are scared", [("PERSON", "ayla")]),
+    ("my boyfriend ravi hits me", [("PERSON", "ravi")]),
+    ("my sister hanna is sick", [("PERSON", "hanna")]),
     # ALL CAPS
     ("WAAROM PEST MILAN MIJ ELKE DAG", [("PERSON", "MILAN")]),
     ("IK WOON IN ASSEN EN WIL WEG", [("LOCATION", "ASSEN")]),
@@ -126,6 +133,9 @@ NOTHING = [
     "ik woon in een nieuwbouwwijk",
     "mijn school heet gewoon school",
     "ik ga op de fiets op het plein",
+    "ik zit op het lyceum",
+    "ik ga naar het nieuwe college volgend jaar",
+    "hahahaaa ik ben zooo moeee",
 ]
 
 
