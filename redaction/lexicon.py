@@ -7,6 +7,7 @@ wordfreq's Dutch and English frequencies (how ordinary a word is, rather than ye
 
 from __future__ import annotations
 
+import functools
 import gzip
 import importlib.util
 import json
@@ -251,8 +252,10 @@ def build_lexicon() -> Lexicon:
     )
 
 
+@functools.cache
 def load_lexicon() -> Lexicon:
-    """The cached lexicon, built and written to the cache on first use."""
+    """The cached lexicon, built and written to the cache on first use; one per process (it is
+    immutable, so a live and a research Redactor share it)."""
     path = versioned("lexicon.pickle")
     if path.exists():
         try:

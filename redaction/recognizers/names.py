@@ -41,7 +41,7 @@ _STRONG_INTRODUCTION = re.compile(
     r"|\bmy name is|\bname is|\bcall me|\bik ben|\bi'?m|\bhoi|\bhey|\bhallo)\s*,?\s*$"
 )
 # Pets and things that "heet" something: their names are no person's.
-_PET_BEFORE = re.compile(r"\b(?:kat|poes|hond|hondje|konijn|cavia|hamster|paard|pony|vis|parkiet"
+_THING_NAMED_BEFORE = re.compile(r"\b(?:kat|poes|hond|hondje|konijn|cavia|hamster|paard|pony|vis|parkiet"
                          r"|vogel|knuffel|pop|auto|fiets|school|basisschool|middelbare|club"
                          r"|vereniging|team|klas|groep|wijk|buurt|straat|dorp|stad|app|account"
                          r"|server|game|groepsapp|band|serie)\s+(?:heet|heette|noem)")
@@ -122,7 +122,7 @@ class PersonRecognizer(DutchRecognizer):
         introduced = bool(_INTRODUCTION_BEFORE.search(prefix))
         named = bool(_STRONG_INTRODUCTION.search(prefix))
         strong = relation or named
-        if _PET_BEFORE.search(prefix) or _MEDIA_BEFORE.search(prefix):
+        if _THING_NAMED_BEFORE.search(prefix) or _MEDIA_BEFORE.search(prefix):
             return 0.0
         if tok.index and tokens[tok.index - 1].capitalised:
             prev = tokens[tok.index - 1]
