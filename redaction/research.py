@@ -14,6 +14,7 @@ from redaction.lexicon import CALENDAR, PLATFORMS, PUBLIC_HELP, Lexicon, normali
 # The evaluation's tokens: maximal runs of \w ("m'n" is two, "heuvel-kok" is two).
 _TOKEN = re.compile(r"\w+")
 _ORDINAL = re.compile(r"\d{1,2}(?:e|de|ste|st|nd|rd|th)")
+_REPEATED = re.compile(r"(\w)\1{2,}")
 # Numbers joined by dots, dashes or slashes (dates, codes) and days next to a month name.
 _NUMBER_GROUP = re.compile(r"\d+(?:[./-]\d+)+")
 _DAY_MONTH = re.compile(
@@ -54,6 +55,9 @@ SAFE_WORDS = frozenset([
     "dm", "dms", "gwn", "thx", "ofzo", "sws", "gister", "bsn", "iban", "nudes", "sexting",
     "sextortion", "gepest", "grooming", "lhbti", "lhbtiq", "queer", "non-binair", "trans",
     "bff", "bday", "bijbaan", "bijbaantje", "zwem", "zwemmen", "hang", "blowen", "blowt",
+    "pleeggezin", "pleegouders", "pleegzorg", "voogd", "gezinshuis", "crisisopvang",
+    "verzorgingstehuis", "voedselbank", "conciërge", "bestie", "geblokt", "blokkeren",
+    "uitgehuwelijkt", "lyceum", "college", "turnen",
 ]) | CALENDAR | PLATFORMS | PUBLIC_HELP
 
 
@@ -65,6 +69,15 @@ class WordJudge:
 
     def keeps(self, token: str) -> bool:
         lower = token.lower()
+        if _REPEATED.search(lower):  # "heyyy", "zooo": the word typed long
+            return any(self._keeps(form) for form in (
+                _REPEATED.sub(r"\1\1", lower), _REPEATED.sub(r"\1", lower),
+                re.sub(r"(\w)\1+", r"\1", lower)))
+        if re.search(r"(\w)\1$", lower) and not self._keeps(lower):
+            return self._keeps(lower[:-1])  # "heyy"
+        return self._keeps(lower)
+
+    def _keeps(self, lower: str) -> bool:
         if lower.isdigit():
             return len(lower) <= 4  # ages, classes, house numbers are kept; long numbers not
         if any(c.isdigit() for c in lower):
@@ -101,9 +114,11 @@ class WordJudge:
                 continue
             in_number = any(s <= m.start() and m.end() <= e for s, e in numbers)
             out[i] = in_number or not self.keeps(m.group())
+        # Only before a suppressed word: the live profile's names already take their particles,
+        # and "centrum van [PLAATS]" keeps its "van".
         for i in range(len(tokens) - 1, 0, -1):
             j = i - 1
-            while ((gone[i] or out[i]) and j >= 0 and not gone[j] and not out[j]
+            while (out[i] and j >= 0 and not gone[j] and not out[j]
                    and tokens[j].group().lower() in PARTICLES
                    and text[tokens[j].end():tokens[j + 1].start()] == " "):
                 out[j] = True
