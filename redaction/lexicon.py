@@ -45,7 +45,7 @@ PUBLIC_HELP = frozenset(["kindertelefoon", "113", "veilig", "thuis", "jeugdzorg"
 # English words count as words from a higher frequency (chat mixes in English, names too).
 WORD_ZIPF = 3.0
 ENGLISH_ZIPF = 4.8
-# A first name counts as a word only from here ("roos" 4.2, "storm" 4.7 do; "daan" 3.8 does not).
+# A first name counts as a word only from here ("roos" 4.2 does; "jesse" and "noud" do not).
 FIRST_NAME_WORD_ZIPF = 4.0
 
 
@@ -75,7 +75,7 @@ class Lexicon:
     def ordinariness(self, lower: str) -> float:
         """0 (never an ordinary word) … 1 (a function or everyday word).
 
-        The lemma tables also hold proper names ("kanaleneiland", "hoofddorp"), so being listed
+        The lemma tables also hold proper names ("hoogvliet", "hoofddorp"), so being listed
         counts only as far as the word is frequent too; names and places are frequent on the web
         as well, which is why the lists and the context decide, and this only weighs.
         """

@@ -1,4 +1,4 @@
-"""A small trained model of how names look, for words that no list knows ("oliwia", "tsion").
+"""A small trained model of how names look, for words that no list knows ("weronika", "rumaisa").
 
 Naive Bayes over character n-grams, trained on deduce's first names and surnames against ordinary
 Dutch and English words by wordfreq; never on the development sets. Rebuilt reproducibly by

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from redaction.lexicon import CALENDAR, PLATFORMS, PUBLIC_HELP, Lexicon, normalise
 
-# The evaluation's tokens: maximal runs of \w ("m'n" is two, "heuvel-kok" is two).
+# The evaluation's tokens: maximal runs of \w ("m'n" is two, "el-amin" is two).
 _TOKEN = re.compile(r"\w+")
 _ORDINAL = re.compile(r"\d{1,2}(?:e|de|ste|st|nd|rd|th)")
 _REPEATED = re.compile(r"(\w)\1{2,}")
@@ -31,7 +31,7 @@ PARTICLES = frozenset(["van", "der", "den", "ter", "ten", "el", "al", "von", "bi
 LISTED_ZIPF = 3.5
 UNLISTED_ZIPF = 4.0
 # A word that is also a first name or a place stays only when it is a very common word ("bank",
-# "storm"): its everyday meaning is then far more likely than the name. Surnames that are words
+# "winter"): its everyday meaning is then far more likely than the name. Surnames that are words
 # ("bel", "kok", "visser") are mostly meant as words.
 NAME_WORD_ZIPF = 4.5
 SURNAME_WORD_ZIPF = 4.0

@@ -1,7 +1,9 @@
-"""Person names: first names and surnames from Dutch name lists, read with case and context.
+"""Person names: first names and surnames from Dutch name lists, read with case, context and
+how ordinary a word is; unlisted names by the trained name model with a weak cue.
 
-Lower-case names count in chat ("ik ben daan", "mijn vriendin noor"); words that only look like
-names ("roos" the flower, "ben") need a context that says a person is meant.
+Lower-case names count in chat ("ik ben daan", "mijn vriendin noor", "amira el haddouchi");
+words that only look like names ("roos" the flower, "ben") need a context that says a person
+is meant ("winter is mijn beste vriendin").
 """
 
 from __future__ import annotations
@@ -41,10 +43,10 @@ _STRONG_INTRODUCTION = re.compile(
     r"|\bmy name is|\bname is|\bcall me|\bik ben|\bi'?m|\bhoi|\bhey|\bhallo)\s*,?\s*$"
 )
 # Pets and things that "heet" something: their names are no person's.
-_THING_NAMED_BEFORE = re.compile(r"\b(?:kat|poes|hond|hondje|konijn|cavia|hamster|paard|pony|vis|parkiet"
-                         r"|vogel|knuffel|pop|auto|fiets|school|basisschool|middelbare|club"
-                         r"|vereniging|team|klas|groep|wijk|buurt|straat|dorp|stad|app|account"
-                         r"|server|game|groepsapp|band|serie)\s+(?:heet|heette|noem)")
+_THING_NAMED_BEFORE = re.compile(
+    r"\b(?:kat|poes|hond|hondje|konijn|cavia|hamster|paard|pony|vis|parkiet|vogel|knuffel|pop"
+    r"|auto|fiets|school|basisschool|middelbare|club|vereniging|team|klas|groep|wijk|buurt"
+    r"|straat|dorp|stad|app|account|server|game|groepsapp|band|serie)\s+(?:heet|heette|noem)")
 _TITLE_BEFORE = re.compile(
     r"(?i)\b(?:meneer|mevrouw|mevr|mw|dhr|juf|juffrouw|meester|mr|mrs|ms|miss|dokter|dr|dominee"
     r"|pastoor|imam|ds|coach|mentor|trainer|trainster|docent|docente|leraar|lerares|agent"
@@ -135,13 +137,13 @@ class PersonRecognizer(DutchRecognizer):
         common = lex.is_common(w)
         place = normalise(w) in lex.places or w in lex.countries
         full_end = self._surname_end(text, tokens, tok.index)
-        if full_end > tok.end:  # judge what follows the whole name ("lisa de wit zegt")
+        if full_end > tok.end:  # judge what follows the whole name ("tim de graaf zegt")
             after = lowered[full_end:full_end + 40]
         person_after = bool(_PERSON_AFTER.match(after))
         if (_PERSON_AFTER_STRONG.match(after) and w not in lex.stop_words and not place
                 and w not in lex.countries and w not in PUBLIC_HELP
                 and (first or lex.ordinariness(w) < 0.6)):
-            return 0.7  # "storm is mn beste vriend": the context outweighs the word
+            return 0.7  # "winter is mijn beste vriendin": the context outweighs the word
         if tok.capitalised and not tok.sentence_start:
             if first and not common:
                 return 0.75 if (strong or not place) else 0.45
@@ -173,7 +175,7 @@ class PersonRecognizer(DutchRecognizer):
         if first and not word and not place and w not in lex.name_like_nouns and len(w) > 2:
             return 0.55
         if first and not place and full_end > tok.end and not common:
-            return 0.6  # a first name with a surname after it: "daan van der berg"
+            return 0.6  # a first name with a surname after it: "noah van der meulen"
         if first and person_after and not place:
             return 0.6
         if relation and not place and not noun_use and len(w) > 2 and lex.ordinariness(w) < 0.3:
@@ -185,7 +187,7 @@ class PersonRecognizer(DutchRecognizer):
                 and lex.ordinariness(w) == 0 and lex.zipf(w) < 3.0
                 and lex.zipf_en.get(w, 0.0) < 3.0 and not _LAUGH.fullmatch(w)
                 and self._model.probability(w) >= NAME_MODEL_THRESHOLD):
-            return 0.55  # "gister zag ik oliwia": a name by its look, with a weak cue
+            return 0.55  # "gister zag ik weronika": a name by its look, with a weak cue
         return 0.0
 
     def _coordinated(self, text: str, tokens: list[Token], accepted: dict[int, float]) -> None:
@@ -237,7 +239,7 @@ class PersonRecognizer(DutchRecognizer):
         return k
 
     def _surname_end(self, text: str, tokens: list[Token], i: int) -> int:
-        """Extend a first name over particles and a surname ("Bram de Wit", "dewi el amrani")."""
+        """Extend a first name over particles and a surname ("Bram de Wit", "yara el haddouchi")."""
         end = tokens[i].end
         lower_name = not tokens[i].capitalised
         j = i + 1

@@ -1,7 +1,7 @@
 """Organisations with a place: youth centres, churches, shops and employers where someone is.
 
-A brand alone ("de jumbo") identifies nobody; a branch ("Albert Heijn in Zwolle", "de hema in
-spijkenisse") does. Lower-case names count after a type word ("jongerencentrum het honk").
+A brand alone ("de jumbo") identifies nobody; a branch ("Albert Heijn in Zwolle", "de kruidvat in
+tiel") does. Lower-case names count after a type word ("jongerencentrum het honk").
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ _WORKS_AT_LOWER = re.compile(
 )
 _PLACE_AFTER = re.compile(r"\s*,?\s+(?:in|op|aan|te|bij|vlakbij|naast)\s+(?:de\s+|het\s+)?"
                           r"(?P<place>[\w'’-]+(?:\s[\w'’-]+)?)")
-# Type words written after the name: "het maasstad ziekenhuis", "de al-fath moskee".
+# Type words written after the name: "het gelre ziekenhuis", "de al-fath moskee".
 _TYPE_AFTER = re.compile(
     r"(?i)(?<![\w'])(?:het|de|'t)\s+(?P<name>(?:[^\W\d_][\w'’-]*\s+){1,2})"
     r"(?P<type>ziekenhuis|kliniek|moskee|kerk|jongerencentrum|buurthuis|opvang|bibliotheek"
@@ -76,7 +76,7 @@ class OrganisationRecognizer(DutchRecognizer):
             if span:
                 yield Found("ORGANIZATION", m.start(), span[1], 0.65)
         for m in _WORKS_AT_LOWER.finditer(text):
-            # The place after it confirms: the name may hold ordinary words ("tata steel").
+            # The place after it confirms: the name may hold fairly ordinary words ("x steel").
             span = name_phrase(text, m.end(), self._lex, limit=3, max_ordinariness=0.7,
                                after_article=0.7)
             if span and self._place_follows(text, span[1]):

@@ -1,4 +1,4 @@
-"""Names written in lower case after a type word or a cue: "roc mondriaan", "bij tata steel".
+"""Names written in lower case after a type word or a cue: "roc da vinci", "bij albert heijn".
 
 A name runs over words that are no function words, up to a limit; an article may open it.
 """
@@ -19,7 +19,7 @@ def name_phrase(text: str, pos: int, lexicon: Lexicon, *, limit: int = 3,
     """(start, end) of a lower-case name starting at `pos` (spaces skipped, article left out).
 
     Without an article every word must be rare as a word (`max_ordinariness`); after one ("het
-    kompas") ordinary words may be names too, up to `after_article`. Numbers may end a club's name.
+    baken") ordinary words may be names too, up to `after_article`. Numbers may end a club's name.
     """
     start: int | None = None
     end: int | None = None

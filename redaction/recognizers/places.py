@@ -1,6 +1,7 @@
 """Towns, villages, provinces and regions (LOCATION) and neighbourhoods (NEIGHBOURHOOD).
 
-Known Dutch places from deduce's lists; unknown capitalised words after "woon in", "uit", "naar".
+Known Dutch places from deduce's lists, in any case, weighed by how ordinary the word is; unknown
+words after "woon in", "uit", "naar", and districts by their ending ("in de x-wijk").
 """
 
 from __future__ import annotations
@@ -161,7 +162,7 @@ class PlaceRecognizer(DutchRecognizer):
             return Found("LOCATION", start, tokens[end_index - 1].end, 0.6), end_index
         if (not tok.capitalised and prep and prev in ("in", "uit", "vanuit")
                 and self._rare_name(w, 0.0) and self._lex.zipf(w) < 3.0 and len(w) > 3):
-            return Found("LOCATION", start, tok.end, 0.55), i + 1  # "mn oma in nador"
+            return Found("LOCATION", start, tok.end, 0.55), i + 1  # "mn tante in berkane"
         if (tok.capitalised and not tok.sentence_start and (prep or lives)
                 and not tok.text.isupper() and self._context_name(tok.lower)):
             end_index = i + 1

@@ -1,6 +1,6 @@
 """Schools: a type word and a name ("basisschool De Regenboog", "Nova College", "roc x").
 
-Names without a type word ("op het CLZ", "zit op het erasmus") only where school is clearly meant.
+Names without a type word ("op het CLZ", "zit op het comenius") only where school is clearly meant.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ _LOWER_NAME_FIRST = re.compile(
     r"|ons|onze|dat|dit|die|je|jouw|zijn|haar|hun|nieuwe|oude|andere)\s)[a-z][\w-]{2,}\s+){1,3}"
     r"(?:college|lyceum|gymnasium|mavo|atheneum|scholengemeenschap|campus))\b"
 )
-# Type words that are followed by a name even in lower case ("roc mondriaan", "obs het kompas").
+# Type words that are followed by a name even in lower case ("roc da vinci", "obs de klimop").
 _LOWER_TYPE_FIRST = re.compile(
     r"(?i)\b(?:basisschool|cbs|obs|pcbs|rkbs|kbs|ikc|sbo|vso|scholengemeenschap|csg|rsg|osg|roc"
     r"|hogeschool|universiteit|praktijkschool|montessorischool|daltonschool|jenaplanschool"
@@ -117,8 +117,8 @@ class SchoolRecognizer(DutchRecognizer):
     def _attended(self, text: str, end: int, article: str | None,
                   studies: bool) -> Found | None:
         """The school named after "zit … op (het)" ending at `end`, if a name follows."""
-        # After an article an ordinary-looking word may be a name ("het stedelijk"); without
-        # one, only a word that is rare as a word ("zit op dingstede").
+        # After an article an ordinary-looking word may be a name ("het baken"); without
+        # one, only a word that is rare as a word ("zit op vechtdal").
         start = end - len(article) if article else end
         span = name_phrase(text, start, self._lex, max_ordinariness=0.5,
                            after_article=1.0 if studies else 0.8)

@@ -35,7 +35,7 @@ _MEMBER_AT = re.compile(
 )
 
 
-# The same two cues, for names written in lower case ("sv spakenburg", "voetbal bij dvs 33").
+# The same two cues, for names written in lower case ("sv spakenburg", "voetbal bij zwaluwen 30").
 _PREFIX_LOWER = re.compile(rf"(?<![\w.])(?<!\d\s){_CLUB_PREFIX}\b")
 _MEMBER_AT_LOWER = re.compile(
     r"\b(?i:voetbal|hockey|basketbal|korfbal|handbal|volleybal|tennis|zwem|turn|dans|judo|train"
