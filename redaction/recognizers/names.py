@@ -50,7 +50,7 @@ _THING_NAMED_BEFORE = re.compile(
 _TITLE_BEFORE = re.compile(
     r"(?i)\b(?:meneer|mevrouw|mevr|mw|dhr|juf|juffrouw|meester|mr|mrs|ms|miss|dokter|dr|dominee"
     r"|pastoor|imam|ds|coach|mentor|trainer|trainster|docent|docente|leraar|lerares|agent"
-    r"|familie|fam|gezin)\.?\s+$"
+    r"|familie|fam|gezin|achternaam is|achternaam:|surname is|last name is)\.?\s+$"
 )
 _PERSON_AFTER = re.compile(
     r"^\s*(?:\(\d{1,2}\)|,?\s*\d{1,2}\s*(?:jaar|jr)\b|uit (?:mijn|mn|m'n|de|onze) (?:klas|groep|straat"
@@ -178,7 +178,8 @@ class PersonRecognizer(DutchRecognizer):
             return 0.6  # a first name with a surname after it: "noah van der meulen"
         if first and person_after and not place:
             return 0.6
-        if relation and not place and not noun_use and len(w) > 2 and lex.ordinariness(w) < 0.3:
+        if (relation and not place and not noun_use and len(w) > 2 and lex.ordinariness(w) < 0.3
+                and (w not in lex.dutch_words or self._looks_like_name(w))):
             return 0.7  # "mijn halfzus x": a word that is no ordinary word, after a relation
         if tok.sentence_start and not word and not place and person_after and len(w) > 2:
             return 0.55
@@ -208,6 +209,10 @@ class PersonRecognizer(DutchRecognizer):
                     if w in self._lex.first_names and not self._lex.is_common(w):
                         accepted[j] = 0.6
                         changed = True
+
+    def _looks_like_name(self, word: str) -> bool:
+        """The name model's view of a rare listed word ("poetst" is a verb form, no name)."""
+        return self._model is None or self._model.probability(word) >= 0.5
 
     def _surname_like(self, word: str, after_particle: bool) -> bool:
         """A lower-case word that may be a surname: listed and rare as a word, or unknown.
@@ -268,7 +273,7 @@ class PersonRecognizer(DutchRecognizer):
     def _titled(self, text: str, tokens: list[Token]) -> Iterator[Found]:
         """"meneer de Vries", "juf Priya": the name after a title, without the title."""
         for tok in tokens:
-            if not _TITLE_BEFORE.search(text[max(0, tok.start - 12):tok.start]):
+            if not _TITLE_BEFORE.search(text[max(0, tok.start - 20):tok.start]):
                 continue
             k = tok.index
             parts: list[str] = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from redaction.lexicon import CALENDAR, PLATFORMS, PUBLIC_HELP, Lexicon
+from redaction.lexicon import CALENDAR, PLATFORMS, PUBLIC_HELP, Lexicon, normalise
 
 _WORD = re.compile(r"'t(?!\w)|[^\W\d_][\w'’&-]*|\d{1,4}(?![\w-])|'\d{2}(?!\w)")
 ARTICLES = frozenset(["de", "het", "'t", "t"])
@@ -48,7 +48,11 @@ def name_phrase(text: str, pos: int, lexicon: Lexicon, *, limit: int = 3,
                 or word in CALENDAR or word in lexicon.countries):
             break
         bound = after_article if article and words == 0 else max_ordinariness
-        if lexicon.ordinariness(word) > bound:
+        # A known place is part of a name however common ("hc rotterdam", "roc van twente").
+        ordinary = lexicon.ordinariness(word)
+        place = normalise(word) in lexicon.major_places or (
+            normalise(word) in lexicon.places and ordinary < 0.95)
+        if ordinary > bound and not place:
             break
         if start is None:
             start = at

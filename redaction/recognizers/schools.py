@@ -39,9 +39,12 @@ _LOWER_TYPE_FIRST = re.compile(
 # Going to or studying at a school: "zit op het x", "ik studeer aan de x", "ga naar het x".
 _ATTENDS = re.compile(
     r"(?i)\b(?:zit|zat|zitten|zaten|ga|gaat|ging|gaan|kom|kwam|studeer|studeert|studeerde|studeren"
-    r"|stage|leer|loop)\b")
+    r"|stage|leer|loop|doe|doet|deed)\b")
 # "op"/"aan" within a few words after the verb: "zit in 5 havo op het x", "zit op havo 4 op t x".
-_AT_SCHOOL = re.compile(r"\s(?:op|aan)\s+(?P<article>(?:het|de|'?t)\s+)?", re.IGNORECASE)
+_AT_SCHOOL = re.compile(r"\s(?P<prep>op|aan|bij)\s+(?P<article>(?:het|de|'?t)\s+)?",
+                        re.IGNORECASE)
+# "ik doe mbo bij het x": "bij" names a school only after a school level.
+_LEVEL = re.compile(r"(?i)\b(?:vwo|havo|vmbo|mavo|mbo|hbo|tl|kb|bb|gt|brugklas|klas|groep)\b")
 # Studying is a stronger cue: after "studeer aan de" even an ordinary word is a name ("de rug").
 _STUDIES = re.compile(r"(?i)\bstude(?:er|ert|erde|ren)\b")
 # "mijn school heet x", "onze basisschool heet de x".
@@ -105,6 +108,11 @@ class SchoolRecognizer(DutchRecognizer):
             studies = bool(_STUDIES.fullmatch(verb.group()))
             window = text[verb.end():verb.end() + 30]
             for m in _AT_SCHOOL.finditer(window):
+                if m.group("prep").lower() == "bij" and not _LEVEL.search(window[:m.start()]):
+                    continue
+                if verb.group().lower().startswith(("doe", "deed")) and not _LEVEL.search(
+                        window[:m.start()]):
+                    continue
                 found = self._attended(text, verb.end() + m.end(), m.group("article"), studies)
                 if found:
                     yield found

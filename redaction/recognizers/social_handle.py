@@ -78,6 +78,11 @@ class SocialHandleRecognizer(DutchRecognizer):
                 yield Found("SOCIAL_HANDLE", m.start("handle"), m.end("handle"), 0.8)
             elif strong_link and not self._lexicon.is_common(lower) and len(lower) > 2:
                 yield Found("SOCIAL_HANDLE", m.start("handle"), m.end("handle"), 0.55)
+            elif (len(lower) >= 5 and self._lexicon.zipf(lower) == 0
+                  and self._lexicon.ordinariness(lower) == 0 and lower not in self._lexicon.places
+                  and lower not in self._lexicon.first_names):
+                # "add me op snap x": no word at all in either language
+                yield Found("SOCIAL_HANDLE", m.start("handle"), m.end("handle"), 0.6)
         for m in _PLATFORM_LATER.finditer(text):
             lower = m.group("handle").lower().lstrip("@")
             if (lower in PLATFORMS or lower.isdigit() or len(lower) < 4

@@ -14,7 +14,7 @@ from redaction.recognizers.names_pattern import NAME, YEAR_SUFFIX
 from redaction.recognizers.phrases import name_phrase
 
 _CLUB_PREFIX = (
-    r"(?i:v\.v\.|s\.v\.|f\.c\.|vv|sv|fc|hc|mhc|hv|bc|kv|kc|vc|zv|zc|rkvv|rksv|vvv|tc|ltc|ttv|av"
+    r"(?i:v\.v\.|s\.v\.|f\.c\.|vv|sv|sc|fc|hc|mhc|hv|bc|kv|kc|vc|zv|zc|rkvv|rksv|vvv|tc|ltc|ttv|av"
     r"|gv|wsv|zwc|hbc|rkc|korfbalclub|hockeyclub|voetbalclub|voetbalvereniging|zwemvereniging"
     r"|zwemclub|turnvereniging|turnclub|gymvereniging|gymnastiekvereniging|judoschool|judoclub"
     r"|judovereniging|dansschool|balletschool|korfbalvereniging|tennisclub|tennisvereniging"

@@ -23,6 +23,9 @@ FOUND = [
     ("juf van der linden weet het ook", [("PERSON", "van der linden")]),
     ("de familie smits woont achter ons", [("PERSON", "smits")]),
     ("bij fam demir thuis is het altijd gezellig", [("PERSON", "demir")]),
+    ("mijn achternaam is de groot", [("PERSON", "de groot")]),
+    ("haar achternaam is wieringa", [("PERSON", "wieringa")]),
+    ("his last name is van dalen", [("PERSON", "van dalen")]),
     # names after relations and before "is mn beste vriend(in)"
     ("mijn stiefzus tsion slaapt bij ons", [("PERSON", "tsion")]),
     ("mn neef dawit wil dat ik meega", [("PERSON", "dawit")]),
@@ -54,10 +57,16 @@ FOUND = [
     ("zit nu in de brugklas op t vechtdal", [("SCHOOL", "vechtdal")]),
     ("ik studeer aan de vu maar wil stoppen", [("SCHOOL", "vu")]),
     ("mijn zus studeert aan de has in den bosch", [("SCHOOL", "has")]),
+    ("ik doe mbo bij het deltion", [("SCHOOL", "deltion")]),
+    ("ik doe havo bij het landstede", [("SCHOOL", "landstede")]),
+    ("mijn broer doet vmbo op scalda", [("SCHOOL", "scalda")]),
     # clubs in lower case
     ("ik speel bij vv brederode en de trainer schreeuwt", [("SPORTS_CLUB", "vv brederode")]),
     ("ik hockey bij hdm en daar word ik buitengesloten", [("SPORTS_CLUB", "hdm")]),
     ("mn broer voetbalt bij zwaluwen 30 in vlaardingen", [("SPORTS_CLUB", "zwaluwen 30")]),
+    ("ik wil bij hc rotterdam hockeyen", [("SPORTS_CLUB", "hc rotterdam")]),
+    ("ik heb bij sc genemuiden gevoetbald", [("SPORTS_CLUB", "sc genemuiden")]),
+    ("mijn zus turnt bij sv urk", [("SPORTS_CLUB", "sv urk")]),
     # organisations in lower case
     ("mn zus werkt bij de kruidvat in tiel", [("ORGANIZATION", "kruidvat")]),
     ("ik werk bij de coop in emmen als vakkenvuller", [("ORGANIZATION", "coop")]),
@@ -107,6 +116,9 @@ FOUND = [
     ("mijn snaps zijn fem.xo en femprivee", [("SOCIAL_HANDLE", "femprivee")]),
     ("insta: bo_2011, boback", [("SOCIAL_HANDLE", "boback")]),
     ("mijn discord is kaasje#1234 of kaasjealt", [("SOCIAL_HANDLE", "kaasjealt")]),
+    ("add me op snap floortjeex", [("SOCIAL_HANDLE", "floortjeex")]),
+    ("volg me op insta miloudanst", [("SOCIAL_HANDLE", "miloudanst")]),
+    ("zoek me op tiktok kiekiedance", [("SOCIAL_HANDLE", "kiekiedance")]),
 ]
 
 NOTHING = [
@@ -136,6 +148,10 @@ NOTHING = [
     "ik zit op het lyceum",
     "ik ga naar het nieuwe college volgend jaar",
     "hahahaaa ik ben zooo moeee",
+    "mijn moeder poetst bij een rijke familie",
+    "mijn vader werkt bij de gemeente",
+    "ik doe het bij de jumbo",
+    "zet het op snap gewoon",
 ]
 
 
