@@ -37,6 +37,12 @@ CALENDAR = frozenset(["januari", "februari", "maart", "april", "mei", "juni", "j
 # Apps, platforms and brands that chatters name all the time; alone they identify nobody.
 PLATFORMS = frozenset(["snapchat", "snap", "insta", "instagram", "ig", "tiktok", "whatsapp", "app", "discord", "roblox", "fortnite", "minecraft", "youtube", "twitch", "twitter", "x", "facebook", "fb", "messenger", "telegram", "signal", "google", "netflix", "spotify", "playstation", "ps4", "ps5", "xbox", "nintendo", "switch", "steam", "reddit", "pinterest", "bereal", "threads", "tinder", "grindr", "omegle", "yubo", "wattpad"])
 
+# Function words as chat spells them: never a name or a school's name.
+CHAT_FUNCTION_WORDS = frozenset(["mn", "m'n", "zn", "z'n", "dr", "d'r", "ff", "wss", "gwn", "ofzo",
+                                 "nie", "ni", "kzal", "kheb", "kben", "kga", "kweet", "kwil",
+                                 "kan", "tis", "tzijn", "ge", "gij", "u", "wa", "iets",
+                                 "ma", "maarja", "ok", "oke", "oké", "jwz", "idk", "btw", "lol"])
+
 # Public help services; GUIDELINES.md says naming them identifies nobody.
 PUBLIC_HELP = frozenset(["kindertelefoon", "113", "veilig", "thuis", "jeugdzorg", "ggd", "politie", "huisarts", "helpwanted", "alles", "oké", "supportlijn"])
 
@@ -227,7 +233,8 @@ def build_lexicon() -> Lexicon:
     for rel in ("lst_residence", "lst_municipality", "lst_province", "lst_region"):
         places |= {normalise(p) for p in _list(root, f"locations/lst_placename/{rel}")}
     places |= {normalise(p) for p in TOWN_ALIASES}
-    stop = {w.lower() for w in NL_STOP} | _list(root, "whitelist/lst_stop_word")
+    stop = ({w.lower() for w in NL_STOP} | _list(root, "whitelist/lst_stop_word")
+            | CHAT_FUNCTION_WORDS)
     first_names = _list(root, "names/lst_first_name")
     words, nouns = _lemma_words()
     # The noun index holds proper names too; a noun that is also a name or place is not a word.

@@ -167,14 +167,15 @@ class PersonRecognizer(DutchRecognizer):
             return 0.0
         after_ben = prefix.rstrip(" ,").endswith("ben")
         # "ik ben fan van", "ik ben lid van": a noun that is also a name, followed by "van".
-        noun_use = after_ben and w in lex.name_like_nouns and bool(re.match(r"\s+(?:van|voor)\b", after))
+        noun_use = (after_ben and (w in lex.name_like_nouns or lex.zipf(w) >= 4.0)
+                    and bool(re.match(r"\s+(?:van|voor)\b", lowered[tok.end:tok.end + 10])))
         if strong and first and not place and not noun_use:
             return 0.75
         if named and not word and not place and not after_ben:
             return 0.7  # "ik heet x": but "ik ben x" may be an adjective or an identity
         if first and not word and not place and w not in lex.name_like_nouns and len(w) > 2:
             return 0.55
-        if first and not place and full_end > tok.end and not common:
+        if first and not place and full_end > tok.end and not common and not noun_use:
             return 0.6  # a first name with a surname after it: "noah van der meulen"
         if first and person_after and not place:
             return 0.6

@@ -152,6 +152,12 @@ NOTHING = [
     "mijn vader werkt bij de gemeente",
     "ik doe het bij de jumbo",
     "zet het op snap gewoon",
+    "ik zit de hele dag op mn kamer",
+    "ik lig al uren op mn bed",
+    "hij zit altijd op zn telefoon",
+    "ik ben fan van de efteling",
+    "ik ben lid van de bieb",
+    "ik ben fan van die serie op netflix",
 ]
 
 
