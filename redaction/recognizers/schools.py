@@ -50,7 +50,7 @@ _STUDIES = re.compile(r"(?i)\bstude(?:er|ert|erde|ren)\b")
 # "mijn school heet x", "onze basisschool heet de x".
 _SCHOOL_CALLED = re.compile(
     r"(?i)\b(?:school|basisschool|middelbare(?:\s+school)?|mbo|hogeschool|uni|universiteit)"
-    r"\s+(?:heet|heette|is|was)\s+(?=(?:de|het|'?t)\s|[a-z])")
+    r"\s+(?P<verb>heet|heette|is|was)\s+(?=(?:de|het|'?t)\s|[a-z])")
 # Clubs and other places one "zit op": their own recognizers type them.
 _OTHER_TYPE = re.compile(r"(?:vereniging|club|team|groep|centrum|buurthuis|clubhuis|jongerenhuis"
                          r"|kerk|moskee|sportschool|dansschool|judoschool|rijschool|zwemschool"
@@ -67,6 +67,10 @@ _ABBREVIATION = re.compile(
     r"|\b(?i:school|klas|mentor|mentrix|docent|leraar|lerares|rector|conrector)\b[^.?!]{0,25}?"
     r"\b(?:het|de)\s+(?P<abbr2>[A-Z][A-Z&]{1,5})\b"
 )
+# The same written in lower case ("wellantcollege"): the part before the type word must be no
+# ordinary word ("dansschool", "basisschool" and "rijschool" are no school's name).
+_LOWER_COMPOUND = re.compile(
+    r"(?<![\w])(?P<stem>[a-zà-ÿ]{3,})(?:school|college|lyceum|gymnasium|mavo)(?![\w])")
 _COMPOUND = re.compile(r"(?<![\w])[A-Z][a-zà-ÿ]{2,}(?:school|college|lyceum|gymnasium|mavo)(?![\w])")
 # Levels and public services written in capitals; not a school's name.
 _NOT_SCHOOLS = frozenset(["VWO", "HAVO", "VMBO", "MAVO", "MBO", "HBO", "WO", "TL", "KB", "BB", "GT", "PO", "VO", "BSO", "GGD", "AZC", "ID", "OK"])
@@ -86,6 +90,11 @@ class SchoolRecognizer(DutchRecognizer):
         for m in _COMPOUND.finditer(text):
             if not self._lex.is_word(m.group().lower()):  # "Jozefschool", not "Basisschool"
                 yield Found("SCHOOL", m.start(), m.end(), 0.65)
+        for m in _LOWER_COMPOUND.finditer(text):
+            stem = m.group("stem")
+            if (self._lex.ordinariness(m.group()) < 0.3 and self._lex.ordinariness(stem) < 0.5
+                    and not self._lex.inflected(stem) and stem not in self._lex.stop_words):
+                yield Found("SCHOOL", m.start(), m.end(), 0.6)
         for m in _TYPE_FIRST.finditer(text):
             yield Found("SCHOOL", m.start(), m.end(), 0.75)
         for m in _NAME_FIRST.finditer(text):
@@ -118,7 +127,10 @@ class SchoolRecognizer(DutchRecognizer):
                     yield found
                     break
         for m in _SCHOOL_CALLED.finditer(text):
-            span = name_phrase(text, m.end(), self._lex, after_article=1.0)
+            # "heet" names it, whatever the words; after "is" only a rare word is a name
+            called = m.group("verb").lower().startswith("heet")
+            span = name_phrase(text, m.end(), self._lex, max_ordinariness=0.5 if called else 0.3,
+                               after_article=1.0 if called else 0.5)
             if span and text[span[0]:span[1]].split()[0].lower() not in _NOT_SCHOOL_WORDS:
                 yield Found("SCHOOL", span[0], span[1], 0.7)
 

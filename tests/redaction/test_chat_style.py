@@ -60,6 +60,9 @@ FOUND = [
     ("ik doe mbo bij het deltion", [("SCHOOL", "deltion")]),
     ("ik doe havo bij het landstede", [("SCHOOL", "landstede")]),
     ("mijn broer doet vmbo op scalda", [("SCHOOL", "scalda")]),
+    ("op het wellantcollege is het kut", [("SCHOOL", "wellantcollege")]),
+    ("de leraren van het stanislascollege zijn streng", [("SCHOOL", "stanislascollege")]),
+    ("mn broertje zit op de bonifatiusschool", [("SCHOOL", "bonifatiusschool")]),
     # clubs in lower case
     ("ik speel bij vv brederode en de trainer schreeuwt", [("SPORTS_CLUB", "vv brederode")]),
     ("ik hockey bij hdm en daar word ik buitengesloten", [("SPORTS_CLUB", "hdm")]),
@@ -158,6 +161,9 @@ NOTHING = [
     "ik ben fan van de efteling",
     "ik ben lid van de bieb",
     "ik ben fan van die serie op netflix",
+    "ik ga naar de dansschool en de rijschool",
+    "op de basisschool was het leuker",
+    "de zomerschool is saai",
 ]
 
 
