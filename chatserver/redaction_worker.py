@@ -27,6 +27,7 @@ MAX_HINTS_IN_FLIGHT = 4
 # -- in the worker process ---------------------------------------------------------------------
 
 _redactor: Any = None
+_research: Any = None  # the strict profile, built on the first research copy (retention only)
 
 
 def _load() -> bool:
@@ -36,6 +37,16 @@ def _load() -> bool:
 
         _redactor = Redactor()
     return True
+
+
+def _redact_research(text: str) -> str:
+    global _research
+    if _research is None:
+        from redaction import Redactor
+
+        _research = Redactor(profile="research")
+    result: str = _research.redact(text)
+    return result
 
 
 def _redact(text: str) -> tuple[str, list[Entity]]:
@@ -131,6 +142,11 @@ class RedactionWorker:
     async def redact(self, text: str) -> tuple[str, list[Entity]]:
         """The redacted text and the entities found (offsets into the original text)."""
         result: tuple[str, list[Entity]] = await self._run(_redact, text)
+        return result
+
+    async def redact_research(self, text: str) -> str:
+        """The text as the research store may keep it: the strict profile of the redactor."""
+        result: str = await self._run(_redact_research, text)
         return result
 
     async def redact_span(self, text: str, start: int, end: int, entity_type: str) -> str:

@@ -13,6 +13,8 @@ from redaction.placeholders import (
     ENTITY_TYPES,
     GENERIC_PLACEHOLDER,
     PLACEHOLDERS,
+    SUPPRESSED,
+    SUPPRESSED_PLACEHOLDER,
     placeholder_for,
     redact_span,
 )
@@ -26,6 +28,8 @@ __all__ = [
     "ENTITY_TYPES",
     "GENERIC_PLACEHOLDER",
     "PLACEHOLDERS",
+    "SUPPRESSED",
+    "SUPPRESSED_PLACEHOLDER",
     "RedactionError",
     "Redactor",
     "placeholder_for",

@@ -1,6 +1,7 @@
 """The scoring of GUIDELINES.md: token precision, recall and F2, leak-free recall, latency.
 
-Tokens are maximal runs of \\w; types do not matter for token scores.
+Tokens are maximal runs of \\w; types do not matter for token scores. Also the share of tokens
+that are not identifying and were kept (what the research profile must leave readable).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ Span = tuple[int, int, str]
 class Scores:
     """Counts and timings over a file of annotated messages."""
 
+    all_tokens: int = 0
     gold_tokens: int = 0
     predicted_tokens: int = 0
     both_tokens: int = 0
@@ -49,6 +51,13 @@ class Scores:
         return 5 * p * r / (4 * p + r) if (4 * p + r) else 0.0
 
     @property
+    def kept_share(self) -> float:
+        """Of the tokens that are not identifying, the share that no span covers."""
+        innocent = self.all_tokens - self.gold_tokens
+        over_redacted = self.predicted_tokens - self.both_tokens
+        return (innocent - over_redacted) / innocent if innocent else 1.0
+
+    @property
     def leak_free_recall(self) -> float:
         return self.leak_free_spans / self.gold_spans if self.gold_spans else 1.0
 
@@ -65,6 +74,7 @@ class Scores:
             "token_recall": round(self.recall, 4),
             "token_f2": round(self.f2, 4),
             "leak_free_recall": round(self.leak_free_recall, 4),
+            "kept_share": round(self.kept_share, 4),
             "per_type_leak_free_recall": {
                 t: round(ok / n, 4) for t, (ok, n) in sorted(self.per_type.items())},
             "per_type_counts": {t: n for t, (_, n) in sorted(self.per_type.items())},
@@ -90,6 +100,7 @@ def score_message(text: str, gold: list[Span], predicted: list[Span], scores: Sc
     toks = tokens(text)
     gold_set = {t for t in toks if _overlaps(t, gold)}
     pred_set = {t for t in toks if _overlaps(t, predicted)}
+    scores.all_tokens += len(toks)
     scores.gold_tokens += len(gold_set)
     scores.predicted_tokens += len(pred_set)
     scores.both_tokens += len(gold_set & pred_set)
@@ -135,6 +146,7 @@ def report(scores: Scores, verbose: bool = False) -> str:
         f"token recall        {s['token_recall']:.4f}",
         f"token F2            {s['token_f2']:.4f}",
         f"leak-free recall    {s['leak_free_recall']:.4f}",
+        f"non-identifying tokens kept {s['kept_share']:.4f}",
         f"latency ms          median {s['median_ms']:.3f}  p95 {s['p95_ms']:.3f}",
         "per type (leak-free recall, gold spans):",
     ]

@@ -1,17 +1,21 @@
 """The word lists behind the name and place recognizers, read from real sources and cached.
 
 Dutch names, places and common words come from deduce's bundled lists (read as plain files, its
-engine is never imported), spaCy's stop words, spacy-lookups-data and phonenumbers' country names.
+engine is never imported), spaCy's stop words, spacy-lookups-data, phonenumbers' country names and
+wordfreq's Dutch and English frequencies (how ordinary a word is, rather than yes or no).
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import importlib.util
 import json
 import logging
+import math
 import os
 import pickle
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +37,22 @@ CALENDAR = frozenset(["januari", "februari", "maart", "april", "mei", "juni", "j
 # Apps, platforms and brands that chatters name all the time; alone they identify nobody.
 PLATFORMS = frozenset(["snapchat", "snap", "insta", "instagram", "ig", "tiktok", "whatsapp", "app", "discord", "roblox", "fortnite", "minecraft", "youtube", "twitch", "twitter", "x", "facebook", "fb", "messenger", "telegram", "signal", "google", "netflix", "spotify", "playstation", "ps4", "ps5", "xbox", "nintendo", "switch", "steam", "reddit", "pinterest", "bereal", "threads", "tinder", "grindr", "omegle", "yubo", "wattpad"])
 
+# Function words as chat spells them: never a name or a school's name.
+CHAT_FUNCTION_WORDS = frozenset(["mn", "m'n", "zn", "z'n", "dr", "d'r", "ff", "wss", "gwn", "ofzo",
+                                 "nie", "ni", "kzal", "kheb", "kben", "kga", "kweet", "kwil",
+                                 "kan", "tis", "tzijn", "ge", "gij", "u", "wa", "iets",
+                                 "ma", "maarja", "ok", "oke", "oké", "jwz", "idk", "btw", "lol"])
+
 # Public help services; GUIDELINES.md says naming them identifies nobody.
 PUBLIC_HELP = frozenset(["kindertelefoon", "113", "veilig", "thuis", "jeugdzorg", "ggd", "politie", "huisarts", "helpwanted", "alles", "oké", "supportlijn"])
+
+
+# Below this Zipf frequency a word of the lemma tables is taken for a name rather than a word;
+# English words count as words from a higher frequency (chat mixes in English, names too).
+WORD_ZIPF = 3.0
+ENGLISH_ZIPF = 4.8
+# A first name counts as a word only from here ("roos" 4.2 does; "jesse" and "noud" do not).
+FIRST_NAME_WORD_ZIPF = 4.0
 
 
 @dataclass(frozen=True)
@@ -53,11 +71,61 @@ class Lexicon:
     english_words: frozenset[str]
     major_places: frozenset[str]
     name_like_nouns: frozenset[str]
+    zipf_nl: dict[str, float]
+    zipf_en: dict[str, float]
+
+    def zipf(self, lower: str) -> float:
+        """How often a word occurs in Dutch text, on wordfreq's Zipf scale (0 unknown, 7 "ik")."""
+        return self.zipf_nl.get(lower, 0.0)
+
+    def ordinariness(self, lower: str) -> float:
+        """0 (never an ordinary word) … 1 (a function or everyday word).
+
+        The lemma tables also hold proper names ("hoogvliet", "hoofddorp"), so being listed
+        counts only as far as the word is frequent too; names and places are frequent on the web
+        as well, which is why the lists and the context decide, and this only weighs.
+        """
+        if lower in self.stop_words or lower in self.common_words or lower in self.english_words:
+            return 1.0
+        nl = self.zipf_nl.get(lower, 0.0)
+        en = self.zipf_en.get(lower, 0.0)
+        # Unlisted words (slang, inflections the tables lack) need more frequency to count, and
+        # so do first names, which are frequent on the web as names ("daan", "sanne").
+        floor = WORD_ZIPF if lower in self.dutch_words else WORD_ZIPF + 1.0
+        if lower in self.first_names:
+            floor = max(floor, FIRST_NAME_WORD_ZIPF)
+            en = 0.0 if en < FIRST_NAME_WORD_ZIPF + 0.5 else en
+        return max(0.0, min(1.0, max((nl - floor) / 1.5, (en - ENGLISH_ZIPF) / 1.5)))
+
+    def known_name(self, lower: str) -> str:
+        """The first name meant by a word typed with repeated letters ("saraaa", "liesbethhh"),
+        or the word itself."""
+        if lower in self.first_names or not re.search(r"(\w)\1\1", lower):
+            return lower
+        for form in (re.sub(r"(\w)\1{2,}", r"\1\1", lower), re.sub(r"(\w)\1{2,}", r"\1", lower)):
+            if form in self.first_names:
+                return form
+        return lower
+
+    def inflected(self, lower: str) -> bool:
+        """A plural or verb form of an ordinary word ("appen" of "app", "kussens"), by its stem."""
+        for suffix in ("en", "s", "e", "t"):
+            if lower.endswith(suffix) and len(lower) - len(suffix) >= 3:
+                stem = lower[:-len(suffix)]
+                stems = {stem, stem[:-1]} if len(stem) > 3 and stem[-1] == stem[-2] else {stem}
+                if any(self.ordinariness(s) >= 0.5 for s in stems):
+                    return True
+        return False
 
     def is_word(self, lower: str) -> bool:
-        """A Dutch or English word that is not only a name."""
-        return (lower in self.dutch_words or lower in self.stop_words
-                or lower in self.common_words or lower in self.english_words)
+        """A Dutch or English word that is not only a name: listed and frequent enough."""
+        if lower in self.stop_words or lower in self.common_words or lower in self.english_words:
+            return True
+        if lower in self.first_names:
+            return (lower in self.dutch_words
+                    and self.zipf_nl.get(lower, 0.0) >= FIRST_NAME_WORD_ZIPF)
+        return ((lower in self.dutch_words and self.zipf_nl.get(lower, 0.0) >= WORD_ZIPF)
+                or self.zipf_en.get(lower, 0.0) >= ENGLISH_ZIPF)
 
     def is_common(self, lower: str) -> bool:
         """A frequent function or everyday word (much stronger than `is_word`)."""
@@ -65,9 +133,12 @@ class Lexicon:
 
 
 def normalise(text: str) -> str:
-    """Lower case, hyphens and apostrophes as spaces, single spaces: the key for place lookups."""
+    """Lower case, hyphens and apostrophes as spaces, single spaces, "'t" as "het": the key for
+    place lookups."""
     out = text.lower().replace("’", "'").replace("-", " ").replace("'", " ")
-    return " ".join(out.split())
+    out = " ".join(out.split())
+    # "'t Gooi", "t gooi" and "het Gooi" are one place
+    return "het " + out[2:] if out.startswith("t ") else out
 
 
 def _deduce_root() -> Path:
@@ -140,6 +211,18 @@ def _countries() -> set[str]:
     return names
 
 
+def _zipf(language: str, floor: float) -> dict[str, float]:
+    """wordfreq's frequencies (bundled in the package) as Zipf values, rare words left out."""
+    from wordfreq import get_frequency_dict
+
+    out: dict[str, float] = {}
+    for word, freq in get_frequency_dict(language).items():
+        value = round(math.log10(freq) + 9, 2)
+        if value >= floor:
+            out[word] = value
+    return out
+
+
 def build_lexicon() -> Lexicon:
     """Read every source; a few hundred milliseconds, so the result is cached."""
     from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP
@@ -150,7 +233,8 @@ def build_lexicon() -> Lexicon:
     for rel in ("lst_residence", "lst_municipality", "lst_province", "lst_region"):
         places |= {normalise(p) for p in _list(root, f"locations/lst_placename/{rel}")}
     places |= {normalise(p) for p in TOWN_ALIASES}
-    stop = {w.lower() for w in NL_STOP} | _list(root, "whitelist/lst_stop_word")
+    stop = ({w.lower() for w in NL_STOP} | _list(root, "whitelist/lst_stop_word")
+            | CHAT_FUNCTION_WORDS)
     first_names = _list(root, "names/lst_first_name")
     words, nouns = _lemma_words()
     # The noun index holds proper names too; a noun that is also a name or place is not a word.
@@ -170,11 +254,15 @@ def build_lexicon() -> Lexicon:
         major_places=frozenset({normalise(p) for p in TOWN_ALIASES} | {normalise(p) for rel in ("lst_municipality", "lst_province")
                                for p in _list(root, f"locations/lst_placename/{rel}")}),
         name_like_nouns=frozenset(nouns & first_names),
+        zipf_nl=_zipf("nl", 2.5),
+        zipf_en=_zipf("en", 2.5),
     )
 
 
+@functools.cache
 def load_lexicon() -> Lexicon:
-    """The cached lexicon, built and written to the cache on first use."""
+    """The cached lexicon, built and written to the cache on first use; one per process (it is
+    immutable, so a live and a research Redactor share it)."""
     path = versioned("lexicon.pickle")
     if path.exists():
         try:

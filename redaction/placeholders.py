@@ -27,6 +27,10 @@ PLACEHOLDERS: dict[str, str] = {
 
 ENTITY_TYPES: tuple[str, ...] = tuple(PLACEHOLDERS)
 
+# What the research profile writes for any other word it suppresses (PROTOCOL.md).
+SUPPRESSED = "SUPPRESSED"
+SUPPRESSED_PLACEHOLDER = "[WOORD]"
+
 # A manual selection of unknown kind still has to disappear; this is the neutral placeholder.
 GENERIC_PLACEHOLDER = "[VERWIJDERD]"
 
@@ -35,6 +39,8 @@ def placeholder_for(entity_type: str | None) -> str:
     """The placeholder for `entity_type`; the generic one for None or an unknown type."""
     if entity_type is None:
         return GENERIC_PLACEHOLDER
+    if entity_type == SUPPRESSED:
+        return SUPPRESSED_PLACEHOLDER
     return PLACEHOLDERS.get(entity_type, GENERIC_PLACEHOLDER)
 
 

@@ -110,7 +110,7 @@ def from_redactor(redactor: SyncRedactor) -> Redact:
 
 
 def load_redactor() -> Redact:
-    """The real `redaction.Redactor`, or RedactorUnavailable with the reason."""
+    """The real `redaction.Redactor` in its research profile, or RedactorUnavailable."""
     try:
         from redaction import Redactor
     except Exception as exc:
@@ -118,7 +118,7 @@ def load_redactor() -> Redact:
             f"the redaction library cannot be imported ({type(exc).__name__}: {exc})"
         ) from exc
     try:
-        redactor = Redactor()
+        redactor = Redactor(profile="research")
     except Exception as exc:
         raise RedactorUnavailable(
             f"the redaction pipeline failed to load ({type(exc).__name__}: {exc})"
@@ -127,15 +127,15 @@ def load_redactor() -> Redact:
 
 
 class _Worker(Protocol):
-    async def redact(self, text: str) -> tuple[str, list[Any]]: ...
+    async def redact_research(self, text: str) -> str: ...
 
 
 def from_worker(worker: _Worker) -> Redact:
-    """Redaction through the server's RedactionWorker (one pipeline per process)."""
+    """Research copies through the server's RedactionWorker, in the research profile."""
 
     async def redact(text: str) -> str:
         try:
-            redacted, _ = await worker.redact(text)
+            redacted = await worker.redact_research(text)
         except Exception as exc:
             raise RedactorUnavailable(f"redactor unavailable ({type(exc).__name__})") from exc
         return redacted

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 # Bump when anything written into the cache changes shape, so old caches are rebuilt.
-CACHE_VERSION = "4"
+CACHE_VERSION = "9"
 
 
 def cache_dir() -> Path:

@@ -6,6 +6,7 @@ Every recognizer is a Presidio `EntityRecognizer` for language `nl`.
 from __future__ import annotations
 
 from redaction.lexicon import Lexicon
+from redaction.name_model import NameModel
 from redaction.recognizers.base import DutchRecognizer, Found, tokenize
 from redaction.recognizers.bsn import BsnRecognizer
 from redaction.recognizers.date_of_birth import DateOfBirthRecognizer
@@ -27,12 +28,13 @@ from redaction.recognizers.url import UrlRecognizer
 __all__ = ["DutchRecognizer", "Found", "dutch_recognizers", "tokenize"]
 
 
-def dutch_recognizers(lexicon: Lexicon) -> list[DutchRecognizer]:
-    """One instance of every recognizer, sharing one lexicon."""
+def dutch_recognizers(lexicon: Lexicon,
+                      name_model: NameModel | None = None) -> list[DutchRecognizer]:
+    """One instance of every recognizer, sharing one lexicon (and the trained name model)."""
     return [
         PhoneRecognizer(), PostcodeRecognizer(), BsnRecognizer(), IbanRecognizer(),
         LicensePlateRecognizer(), DateOfBirthRecognizer(), EmailRecognizer(), UrlRecognizer(),
-        IpAddressRecognizer(), SocialHandleRecognizer(lexicon), PersonRecognizer(lexicon),
-        PlaceRecognizer(lexicon), StreetRecognizer(), SchoolRecognizer(lexicon), SportsClubRecognizer(),
-        OrganisationRecognizer(),
+        IpAddressRecognizer(), SocialHandleRecognizer(lexicon), PersonRecognizer(lexicon, name_model),
+        PlaceRecognizer(lexicon), StreetRecognizer(), SchoolRecognizer(lexicon), SportsClubRecognizer(lexicon),
+        OrganisationRecognizer(lexicon),
     ]

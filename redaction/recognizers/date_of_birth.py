@@ -1,6 +1,7 @@
 """Dates of birth: full dates (numeric or with a Dutch month), or day and month of a birthday.
 
 A full date with a plausible birth year counts; a day and month only next to birthday words.
+Forms: 7-4-2010, 2009.06.15, 7 april, 7e van april, 19th of april 2010, april 19 2010.
 """
 
 from __future__ import annotations
@@ -17,11 +18,20 @@ _MONTHS = (r"(?:januari|februari|maart|april|mei|juni|juli|augustus|september|ok
 _YEAR = r"(?:19|20)\d{2}|'\d{2}"
 _NUMERIC = re.compile(
     r"(?<![\w./-])(?:(\d{1,2})[-/.](\d{1,2})[-/.]((?:19|20)\d{2}|\d{2})"
-    r"|((?:19|20)\d{2})-(\d{1,2})-(\d{1,2}))(?![\w/-]|\.\d)"
+    r"|((?:19|20)\d{2})([-/.])(\d{1,2})\5(\d{1,2}))(?![\w/-]|\.\d)"
 )
-_WRITTEN = re.compile(rf"(?i)(?<!\w)(\d{{1,2}})(?:e|ste|de)?\s+{_MONTHS}(?:\s+({_YEAR}))?(?![\w])")
-_BIRTH_WORDS = ("geboren", "geb.", "geboortedatum", "jarig", "verjaardag", "verjaar", "bday",
-                "birthday", "born", "dob", "word ik", "wordt ze", "wordt hij", "geboorte")
+_ORDINAL = r"(?:e|ste|de|st|nd|rd|th)"
+# Day and month in digits without a year ("12/09"): only next to birthday words.
+_DAY_MONTH_DIGITS = re.compile(r"(?<![\w./-])(\d{1,2})[-/.](\d{1,2})(?![\w/-]|[.-]\d)")
+_WRITTEN = re.compile(
+    rf"(?i)(?<!\w)(\d{{1,2}}){_ORDINAL}?\s+(?:van\s+|of\s+)?{_MONTHS}(?:,?\s+({_YEAR}))?(?![\w])")
+_MONTH_FIRST = re.compile(
+    rf"(?i)(?<!\w){_MONTHS}\s+(\d{{1,2}}){_ORDINAL}?(?:,?\s+({_YEAR}))?(?![\w])")
+# Birthday words, and "ik word 13 op …", "she turns 14 on …": a day and month then is a birthday.
+_BIRTH_WORDS = re.compile(
+    r"(?i)\b(?:geboren|geb\.|geboortedatum|geboortedag|jarig|verjaardag|verjaar\w*|bday|b-day"
+    r"|birthday|born|dob|d\.o\.b|geboorte\w*|word\s+ik|wordt\s+(?:ze|hij|die)"
+    r"|(?:word|wordt|worden|turn|turns|turning)\s+\d{1,2}(?:\s+jaar)?\s+(?:op|on))\b")
 
 
 def _plausible(day: int, month: int, year: int) -> bool:
@@ -44,7 +54,7 @@ class DateOfBirthRecognizer(DutchRecognizer):
                 if year > date.today().year:
                     year -= 100
             else:
-                year, month, day = int(m.group(4)), int(m.group(5)), int(m.group(6))
+                year, month, day = int(m.group(4)), int(m.group(6)), int(m.group(7))
             if _plausible(day, month, year):
                 yield Found("DATE_OF_BIRTH", m.start(), m.end(), self._score(text, m, year))
         for m in _WRITTEN.finditer(text):
@@ -59,6 +69,15 @@ class DateOfBirthRecognizer(DutchRecognizer):
                 yield Found("DATE_OF_BIRTH", m.start(), m.end(), self._score(text, m, year))
             elif birthday:
                 yield Found("DATE_OF_BIRTH", m.start(), m.end(), 0.8)
+        for m in _DAY_MONTH_DIGITS.finditer(text):
+            day, month = int(m.group(1)), int(m.group(2))
+            if 1 <= day <= 31 and 1 <= month <= 12 and self._near_birth_words(text, m):
+                yield Found("DATE_OF_BIRTH", m.start(), m.end(), 0.75)
+        for m in _MONTH_FIRST.finditer(text):  # "april 19th 2010", "born march 3"
+            if not 1 <= int(m.group(1)) <= 31:
+                continue
+            if m.group(2) or self._near_birth_words(text, m):
+                yield Found("DATE_OF_BIRTH", m.start(), m.end(), 0.8)
 
     def _score(self, text: str, m: re.Match[str], year: int) -> float:
         if self._near_birth_words(text, m):
@@ -69,4 +88,4 @@ class DateOfBirthRecognizer(DutchRecognizer):
     @staticmethod
     def _near_birth_words(text: str, m: re.Match[str]) -> bool:
         around = before(text, m.start(), 45) + " " + text[m.end():m.end() + 30].lower()
-        return any(w in around for w in _BIRTH_WORDS)
+        return bool(_BIRTH_WORDS.search(around))

@@ -22,6 +22,12 @@ _AFTER_PLATFORM = re.compile(
     r"(?P<link>\s*(?:is|=|:|heet(?:\s+nu)?|-)\s*:?\s*|\s*,\s*|\s+)"
     r"(?P<handle>@?\w[\w.]*\w)"
 )
+# "ik heb 2 tiktoks, eentje is x", "mijn insta's zijn x en y": a name given further on.
+_PLATFORM_LATER = re.compile(
+    rf"(?i)\b(?:{_PLATFORM_WORDS})(?:s|'s|jes)?\b[^.!?\n]{{0,25}}?\b(?:is|heet|zijn|=|:)\s+"
+    r"(?P<handle>@?\w[\w.]*\w)"
+)
+_LISTED_AFTER = re.compile(r"\s*(?:,|en|&|of|and|or)\s*(?P<handle>@?\w[\w.]*\w)")
 _SHAPED = re.compile(r"(?<![\w@.#/])(?=\w*[A-Za-z])(?:\w+_\w*|_\w+|[A-Za-z]{3,}\d{2,}\w*)(?![\w@])")
 
 
@@ -43,6 +49,19 @@ class SocialHandleRecognizer(DutchRecognizer):
         self._lexicon = lexicon
 
     def find(self, text: str) -> Iterator[Found]:
+        found = list(self._find(text))
+        yield from found
+        for f in found:  # "noortje.x en noortjeprive": a second name listed after the first
+            m = _LISTED_AFTER.match(text, f.end)
+            if f.score < 0.55 or not m:
+                continue
+            lower = m.group("handle").lower().lstrip("@")
+            if (len(lower) >= 3 and lower not in PLATFORMS and not lower.isdigit()
+                    and lower not in self._lexicon.stop_words
+                    and self._lexicon.ordinariness(lower) < 0.2):
+                yield Found("SOCIAL_HANDLE", m.start("handle"), m.end("handle"), f.score)
+
+    def _find(self, text: str) -> Iterator[Found]:
         for m in _AT.finditer(text):
             yield Found("SOCIAL_HANDLE", m.start(), m.end(), 0.85)
         for m in _DISCORD.finditer(text):
@@ -59,6 +78,17 @@ class SocialHandleRecognizer(DutchRecognizer):
                 yield Found("SOCIAL_HANDLE", m.start("handle"), m.end("handle"), 0.8)
             elif strong_link and not self._lexicon.is_common(lower) and len(lower) > 2:
                 yield Found("SOCIAL_HANDLE", m.start("handle"), m.end("handle"), 0.55)
+            elif (len(lower) >= 5 and self._lexicon.zipf(lower) == 0
+                  and self._lexicon.ordinariness(lower) == 0 and lower not in self._lexicon.places
+                  and lower not in self._lexicon.first_names):
+                # "add me op snap x": no word at all in either language
+                yield Found("SOCIAL_HANDLE", m.start("handle"), m.end("handle"), 0.6)
+        for m in _PLATFORM_LATER.finditer(text):
+            lower = m.group("handle").lower().lstrip("@")
+            if (lower in PLATFORMS or lower.isdigit() or len(lower) < 4
+                    or self._lexicon.ordinariness(lower) > 0.2 or lower in self._lexicon.stop_words):
+                continue
+            yield Found("SOCIAL_HANDLE", m.start("handle"), m.end("handle"), 0.6)
         for m in _SHAPED.finditer(text):
             word = m.group()
             letters = re.sub(r"[\d_]", "", word).lower()

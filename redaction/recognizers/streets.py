@@ -22,6 +22,15 @@ _LIVES_AT = re.compile(
     rf"(?i:\b(?:woon|woont|wonen|woonde|woonden|adres\s+is|adres:|wonen\s+op|zit|slaap)\s+"
     rf"(?:op|aan|in|:)?\s*(?:de\s+|het\s+|'t\s+)?)(?P<street>{CAP}(?:\s+{CAP}){{0,2}}{_NUMBER})"
 )
+# The same in lower case ("ik woon op brink 12", "adres is markt 5"): any words and a number.
+_LIVES_AT_LOWER = re.compile(
+    r"(?i:\b(?:woon|woont|wonen|woonde|woonden|adres\s+is|adres:)\s+(?:op|aan|:)?\s*"
+    r"(?:de\s+|het\s+|'t\s+)?)(?P<street>(?P<first>[a-z][\w'’-]+)(?:\s+[a-z][\w'’-]+)?"
+    r"\s+\d{1,5}(?:\s?[a-z](?![\w'’])|-\d{1,4})?)(?![\w-])"
+)
+# Words before a number that are no street: "woon op nummer 5", "op kamer 12".
+_NOT_STREETS = frozenset(["nummer", "huisnummer", "kamer", "etage", "verdieping", "nr", "no",
+                          "groep", "klas", "jaar", "bus", "flat", "een", "mijn", "mn", "ons"])
 _STREET_TYPE_FIRST = re.compile(rf"\b(?:[Ss]traat|[Ll]aan|[Pp]lein)\s+(?:van\s+)?{CAP}{_NUMBER}?")
 
 
@@ -41,3 +50,6 @@ class StreetRecognizer(DutchRecognizer):
             yield Found("ADDRESS", m.start(), m.end(), 0.7)
         for m in _LIVES_AT.finditer(text):
             yield Found("ADDRESS", m.start("street"), m.end("street"), 0.75)
+        for m in _LIVES_AT_LOWER.finditer(text):
+            if m.group("first").lower() not in _NOT_STREETS:
+                yield Found("ADDRESS", m.start("street"), m.end("street"), 0.7)

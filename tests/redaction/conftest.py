@@ -1,4 +1,4 @@
-"""One Redactor for the whole redaction test session: building it takes seconds.
+"""One Redactor per profile for the whole redaction test session: building one takes seconds.
 
 Uses the normal cache location, so a second run starts warm.
 """
@@ -13,3 +13,8 @@ from redaction import Redactor
 @pytest.fixture(scope="session")
 def redactor() -> Redactor:
     return Redactor()
+
+
+@pytest.fixture(scope="session")
+def research() -> Redactor:
+    return Redactor(profile="research")
