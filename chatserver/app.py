@@ -19,6 +19,8 @@ from starlette.exceptions import HTTPException
 from chatserver.auth import Sessions
 from chatserver.clock import Clock, OffsetClock
 from chatserver.config import Settings
+from chatserver.connections import Connections
+from chatserver.context import Context
 from chatserver.live import LiveState, MemoryLiveState
 from chatserver.outbox import Outbox
 from chatserver.privacy.retention import RetentionLoop
@@ -40,14 +42,36 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Components:
-    settings: Settings
-    clock: Clock
-    store: Store
-    live: LiveState
+    """What tests and the lifespan reach: the context and what is built on it."""
+
+    ctx: Context
     sio: socketio.AsyncServer
     service: ChatService
     sessions: Sessions
-    redactor: RedactionWorker
+
+    @property
+    def settings(self) -> Settings:
+        return self.ctx.settings
+
+    @property
+    def clock(self) -> Clock:
+        return self.ctx.clock
+
+    @property
+    def store(self) -> Store:
+        return self.ctx.store
+
+    @property
+    def live(self) -> LiveState:
+        return self.ctx.live
+
+    @property
+    def redactor(self) -> RedactionWorker:
+        return self.ctx.redactor
+
+    @property
+    def connections(self) -> Connections:
+        return self.ctx.connections
 
 
 def build_sio(settings: Settings) -> socketio.AsyncServer:
@@ -94,14 +118,16 @@ def create_app(settings: Settings, clock: Clock | None = None,
     live = live or build_live(settings)
     sio = build_sio(settings)
     redactor = RedactionWorker(enabled=settings.redactor_enabled)
-    service = ChatService(settings, store, live, Outbox(sio), clock, redactor)
+    ctx = Context(settings, clock, store, live, redactor, Outbox(sio),
+                  Connections(settings, clock))
+    service = ChatService(ctx)
     sessions = Sessions(store, timedelta(minutes=settings.session_idle_minutes),
                         timedelta(hours=settings.session_max_hours),
                         require_totp_for=settings.require_totp_for)
-    sio.register_namespace(ChatNamespace(service))
-    sio.register_namespace(StaffNamespace(service, sessions))
-    api = api_module.Api(service, sessions)
-    components = Components(settings, clock, store, live, sio, service, sessions, redactor)
+    sio.register_namespace(ChatNamespace(ctx, service))
+    sio.register_namespace(StaffNamespace(ctx, service, sessions))
+    api = api_module.Api(ctx, service, sessions)
+    components = Components(ctx, sio, service, sessions)
     retention = RetentionLoop(settings, store, clock, redactor)
 
     @contextlib.asynccontextmanager

@@ -11,7 +11,9 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
+from chatserver.clock import iso
 from chatserver.errors import ChatError
+from chatserver.store import MessageRow
 from redaction import ENTITY_TYPES
 
 
@@ -127,6 +129,21 @@ StaffTyping = TypedDict("StaffTyping", {
 Whisper = TypedDict("Whisper", {
     "conversation_id": str, "from": str, "text": str, "ts": str,
 })
+
+
+def message_payload(row: MessageRow) -> Message:
+    return {
+        "id": row.id,
+        "conversation_id": row.conversation_id,
+        "from": "chatter" if row.sender == "chatter" else "volunteer",
+        "text": row.text,
+        "ts": iso(row.ts),
+    }
+
+
+def transcript_entry(row: MessageRow) -> dict[str, Any]:
+    """A message in a transcript or `monitor`'s ack: the event's fields and `redacted`."""
+    return {**message_payload(row), "redacted": row.redacted}
 
 
 class Redacted(TypedDict):

@@ -9,25 +9,22 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 
-from chatserver import events, moderation
+from chatserver import access, events, moderation
 from chatserver.auth import StaffMember
-from chatserver.clock import Clock, iso
-from chatserver.config import Settings
+from chatserver.clock import iso
+from chatserver.connections import ChatterConnection, StaffConnection
+from chatserver.context import Context
 from chatserver.errors import ChatError, Refused
 from chatserver.events import CHAT, STAFF, Reason
-from chatserver.live import LiveConversation, LiveState, LiveUnavailable, Pairing
-from chatserver.outbox import Outbox
+from chatserver.live import LiveConversation, LiveUnavailable, Pairing
 from chatserver.privacy import references
-from chatserver.ratelimit import Bucket
-from chatserver.redaction_worker import RedactionWorker
-from chatserver.store import MessageRow, Store, new_id, utc
+from chatserver.store import MessageRow, new_id, utc
 from chatserver.store.models import conversations
 
 log = logging.getLogger(__name__)
@@ -65,40 +62,15 @@ def refusal(kind: str, until: datetime) -> dict[str, str]:
     return {"code": "timeout", "until": iso(until), "message": message}
 
 
-@dataclass
-class ChatterConnection:
-    address_hash: str
-    bucket: Bucket
-    conversation_id: str | None = None
-    starting: bool = False
-
-
-@dataclass
-class StaffConnection:
-    member: StaffMember
-    bucket: Bucket
-    monitoring: set[str] = field(default_factory=set)
-    capacity: int | None = None  # when available: said again if Redis lost its state
-
-
 class ChatService:
-    def __init__(
-        self,
-        settings: Settings,
-        store: Store,
-        live: LiveState,
-        outbox: Outbox,
-        clock: Clock,
-        redactor: RedactionWorker,
-    ) -> None:
-        self.settings = settings
-        self.store = store
-        self.live = live
-        self.outbox = outbox
-        self.clock = clock
-        self.redactor = redactor
-        self.chatters: dict[str, ChatterConnection] = {}
-        self.staff: dict[str, StaffConnection] = {}
+    def __init__(self, ctx: Context) -> None:
+        self.settings = ctx.settings
+        self.store = ctx.store
+        self.live = ctx.live
+        self.outbox = ctx.outbox
+        self.clock = ctx.clock
+        self.redactor = ctx.redactor
+        self.connections = ctx.connections
         self._grace: dict[str, asyncio.Task[None]] = {}
         # What this worker last told its own clients: queue positions, the queue's size.
         self._positions: dict[str, int] = {}
@@ -163,11 +135,11 @@ class ChatService:
         """Redis lost its data and was rebuilt from SQL: say again what only this worker knows
         (its sockets, who of its staff is available)."""
         wid = self.live.worker_id
-        for sid, chatter in list(self.chatters.items()):
+        for sid, chatter in list(self.connections.chatters.items()):
             if chatter.conversation_id:
                 await self.live.update(chatter.conversation_id, chatter_sid=sid,
                                        chatter_worker=wid)
-        for sid, staff in list(self.staff.items()):
+        for sid, staff in list(self.connections.staff.items()):
             await self.live.staff_joined(staff.member.id, sid)
             if staff.capacity:
                 await self.live.set_available(staff.member.id, staff.capacity, self._now())
@@ -285,21 +257,8 @@ class ChatService:
             if live is not None and live.delivered_seq < seq:
                 await self.live.update(cid, delivered_seq=seq)
 
-        await self.outbox.message_to_chatter(conv, self._message_payload(row), delivered=delivered,
-                                             local=conv.chatter_sid in self.chatters)
-
-    @staticmethod
-    def _message_payload(row: MessageRow) -> events.Message:
-        return {
-            "id": row.id,
-            "conversation_id": row.conversation_id,
-            "from": "chatter" if row.sender == "chatter" else "volunteer",
-            "text": row.text,
-            "ts": iso(row.ts),
-        }
-
-    def _transcript_entry(self, row: MessageRow) -> dict[str, Any]:
-        return {**self._message_payload(row), "redacted": row.redacted}
+        await self.outbox.message_to_chatter(conv, events.message_payload(row), delivered=delivered,
+                                             local=self.connections.has_chatter(conv.chatter_sid))
 
     async def _display_name(self, user_id: str) -> str:
         name = self._names.get(user_id)
@@ -348,7 +307,7 @@ class ChatService:
 
     async def _send_queue_once(self) -> None:
         queue = await self.live.queue()
-        local = {c.conversation_id for c in self.chatters.values() if c.conversation_id}
+        local = self.connections.local_conversations()
         for pos, cid in enumerate(queue, start=1):
             if cid in local and self._positions.get(cid) != pos:
                 self._positions[cid] = pos
@@ -399,10 +358,6 @@ class ChatService:
 
     # -- chatters ----------------------------------------------------------------------------
 
-    def _bucket(self) -> Bucket:
-        s = self.settings
-        return Bucket(s.rate_per_second, s.rate_burst, s.rate_burst, self.clock.monotonic())
-
     async def _sanction_refusal(self, address_hash: str) -> dict[str, str] | None:
         """The refusal for a timed-out or blocked address, checked against the clock now."""
         sanction = await self.store.sanctions.active(address_hash, self.clock.now())
@@ -416,15 +371,7 @@ class ChatService:
         refused = await self._sanction_refusal(address_hash)
         if refused is not None:
             raise Refused(refused)
-        self.chatters[sid] = ChatterConnection(address_hash, self._bucket())
-
-    def _chatter(self, sid: str) -> ChatterConnection:
-        conn = self.chatters.get(sid)
-        if conn is None:
-            raise ChatError("not_in_conversation")
-        if not conn.bucket.take(self.clock.monotonic()):
-            raise ChatError("rate_limited")
-        return conn
+        self.connections.add_chatter(sid, address_hash)
 
     async def _chatter_conversation(self, conn: ChatterConnection) -> LiveConversation:
         if conn.conversation_id is None:
@@ -435,7 +382,7 @@ class ChatService:
         return conv
 
     async def start_chat(self, sid: str, payload: Any) -> dict[str, Any]:
-        conn = self._chatter(sid)
+        conn = self.connections.chatter(sid)
         data = events.obj(payload)
         age = events.integer(data, "age", 0, 120)
         topic = events.optional_text(data, "topic", 100)
@@ -495,7 +442,7 @@ class ChatService:
         self.request_pairing()
 
     async def chatter_message(self, sid: str, payload: Any) -> dict[str, Any]:
-        conn = self._chatter(sid)
+        conn = self.connections.chatter(sid)
         data = events.obj(payload)
         text = events.text(data, self.settings.max_text_length)
         client_id = events.ident(data, "client_id", required=False)
@@ -504,7 +451,7 @@ class ChatService:
             conv.id, "chatter", text, self.clock.now(), client_id=client_id
         )
         if not row.duplicate:
-            await self.outbox.message_to_staff(conv, self._message_payload(row))
+            await self.outbox.message_to_staff(conv, events.message_payload(row))
             if conv.volunteer_id and self.redactor.status == "ready":
                 self._spawn(self._hint(conv, row), "hints")
         return {"ok": True, "id": row.id, "ts": iso(row.ts)}
@@ -517,7 +464,7 @@ class ChatService:
                 {"type": e["type"], "start": e["start"], "end": e["end"]} for e in entities])
 
     async def chatter_typing(self, sid: str, payload: Any) -> dict[str, Any]:
-        conn = self._chatter(sid)
+        conn = self.connections.chatter(sid)
         typing = events.boolean(events.obj(payload), "typing")
         conv = await self._chatter_conversation(conn)
         if conv.volunteer_id:
@@ -525,7 +472,7 @@ class ChatService:
         return {"ok": True}
 
     async def leave(self, sid: str, payload: Any) -> dict[str, Any]:
-        conn = self._chatter(sid)
+        conn = self.connections.chatter(sid)
         events.obj(payload)
         conv = await self._chatter_conversation(conn)
         reference = await self.end(conv.id, "chatter")
@@ -533,7 +480,7 @@ class ChatService:
         return {"ok": True, "reference": reference}
 
     async def resume(self, sid: str, payload: Any) -> dict[str, Any]:
-        conn = self._chatter(sid)
+        conn = self.connections.chatter(sid)
         data = events.obj(payload)
         token = data.get("resume_token")
         if not isinstance(token, str) or not 0 < len(token) <= 200:
@@ -560,7 +507,7 @@ class ChatService:
         reply: dict[str, Any] = {
             "ok": True,
             "conversation_id": cid,
-            "messages": [self._message_payload(m) for m in missed],
+            "messages": [events.message_payload(m) for m in missed],
             "redacted": [{"message_id": m.id, "text": m.text} for m in earlier],
         }
         if conv is None:
@@ -589,7 +536,7 @@ class ChatService:
         return reply
 
     async def chatter_disconnect(self, sid: str) -> None:
-        conn = self.chatters.pop(sid, None)
+        conn = self.connections.drop_chatter(sid)
         if conn is None or conn.conversation_id is None:
             return
         cid = conn.conversation_id
@@ -610,7 +557,7 @@ class ChatService:
             return
         # No socket, or one of this worker's that is gone (its departure was not recorded).
         gone = conv.chatter_sid is None or (
-            conv.chatter_worker == self.live.worker_id and conv.chatter_sid not in self.chatters
+            conv.chatter_worker == self.live.worker_id and not self.connections.has_chatter(conv.chatter_sid)
         )
         if gone:
             await self.end(cid, "chatter")
@@ -638,16 +585,17 @@ class ChatService:
     # -- staff -------------------------------------------------------------------------------
 
     async def staff_connect(self, sid: str, member: StaffMember) -> None:
-        self.staff[sid] = StaffConnection(member, self._bucket())
+        self.connections.add_staff(sid, member)
         await self.live.staff_joined(member.id, sid)
         self._cancel_grace(f"v:{member.id}")
         await self.outbox.join_staff(sid, member.id, member.token_hash[:32],
                                      supervisor=member.can("supervisor"))
         self.request_pairing()  # an available volunteer back from their grace period
+        self._spawn(self.staff_state(sid), "staff-state")
 
     async def staff_state(self, sid: str) -> None:
         await asyncio.sleep(0)  # after the CONNECT packet, which is queued first
-        conn = self.staff.get(sid)
+        conn = self.connections.staff.get(sid)
         if conn is None:
             return
         member = conn.member
@@ -667,15 +615,6 @@ class ChatService:
             "conversations": convs,
         })
 
-    def _member(self, sid: str, minimum: str = "volunteer") -> StaffConnection:
-        conn = self.staff.get(sid)
-        if conn is None:
-            raise ChatError("unauthorized")
-        if not conn.bucket.take(self.clock.monotonic()):
-            raise ChatError("rate_limited")
-        conn.member.require(minimum)
-        return conn
-
     async def _live_conversation(self, data: dict[str, Any]) -> LiveConversation:
         cid = events.ident(data, "conversation_id")
         assert cid is not None
@@ -686,16 +625,8 @@ class ChatService:
             raise ChatError("not_found")
         raise ChatError("conversation_ended")
 
-    @staticmethod
-    def _own(conv: LiveConversation, member: StaffMember, or_role: str | None = None) -> None:
-        if conv.volunteer_id == member.id:
-            return
-        if or_role is not None and member.can(or_role):
-            return
-        raise ChatError("forbidden")
-
     async def staff_disconnect(self, sid: str) -> None:
-        conn = self.staff.pop(sid, None)
+        conn = self.connections.drop_staff(sid)
         if conn is None:
             return
         uid = conn.member.id
@@ -732,7 +663,7 @@ class ChatService:
         self.request_pairing()
 
     async def available(self, sid: str, payload: Any) -> dict[str, Any]:
-        conn = self._member(sid)
+        conn = self.connections.require(sid)
         data = events.obj(payload)
         capacity = events.integer(data, "capacity", 1, self.settings.max_capacity) or 1
         await self.live.set_available(conn.member.id, capacity, self._now())
@@ -741,43 +672,43 @@ class ChatService:
         return {"ok": True, "capacity": capacity}
 
     async def unavailable(self, sid: str, payload: Any) -> dict[str, Any]:
-        conn = self._member(sid)
+        conn = self.connections.require(sid)
         events.obj(payload)
         await self.live.set_unavailable(conn.member.id)
         conn.capacity = None
         return {"ok": True}
 
     async def staff_message(self, sid: str, payload: Any) -> dict[str, Any]:
-        conn = self._member(sid)
+        conn = self.connections.require(sid)
         data = events.obj(payload)
         text = events.text(data, self.settings.max_text_length)
         conv = await self._live_conversation(data)
-        self._own(conv, conn.member)
+        access.require_own(conv.volunteer_id, conn.member)
         row = await self.store.messages.add(
             conv.id, "volunteer", text, self.clock.now(), staff_id=conn.member.id
         )
         await self._deliver_to_chatter(conv, row)
-        await self.outbox.message_to_staff(conv, self._message_payload(row), skip_sid=sid)
+        await self.outbox.message_to_staff(conv, events.message_payload(row), skip_sid=sid)
         return {"ok": True, "id": row.id, "ts": iso(row.ts)}
 
     async def staff_typing(self, sid: str, payload: Any) -> dict[str, Any]:
-        conn = self._member(sid)
+        conn = self.connections.require(sid)
         data = events.obj(payload)
         typing = events.boolean(data, "typing")
         conv = await self._live_conversation(data)
-        self._own(conv, conn.member)
+        access.require_own(conv.volunteer_id, conn.member)
         await self.outbox.volunteer_typing(conv.id, typing)
         return {"ok": True}
 
     async def staff_end(self, sid: str, payload: Any) -> dict[str, Any]:
-        conn = self._member(sid)
+        conn = self.connections.require(sid)
         conv = await self._live_conversation(events.obj(payload))
-        self._own(conv, conn.member, or_role="supervisor")
+        access.require_own(conv.volunteer_id, conn.member, or_role="supervisor")
         await self.end(conv.id, "volunteer")
         return {"ok": True}
 
     async def register(self, sid: str, payload: Any) -> dict[str, Any]:
-        conn = self._member(sid)
+        conn = self.connections.require(sid)
         data = events.obj(payload)
         cid = events.ident(data, "conversation_id")
         age = events.integer(data, "age", 0, 120)
@@ -785,8 +716,7 @@ class ChatService:
         row = await self.store.conversations.get(cid or "")
         if row is None:
             raise ChatError("not_found")
-        if row.volunteer_id != conn.member.id:
-            raise ChatError("forbidden")
+        access.require_own(row.volunteer_id, conn.member)
         values: dict[str, Any] = {"registered_at": self.clock.now(),
                                   "registered_by": conn.member.id}
         if age is not None:
@@ -797,7 +727,7 @@ class ChatService:
         return {"ok": True}
 
     async def monitor(self, sid: str, payload: Any) -> dict[str, Any]:
-        conn = self._member(sid, "supervisor")
+        conn = self.connections.require(sid, "supervisor")
         conv = await self._live_conversation(events.obj(payload))
         await self.outbox.monitor(sid, conv.id)
         conn.monitoring.add(conv.id)
@@ -806,11 +736,11 @@ class ChatService:
         return {
             "ok": True,
             "conversation": await self._assigned_payload(conv),
-            "messages": [self._transcript_entry(r) for r in rows],
+            "messages": [events.transcript_entry(r) for r in rows],
         }
 
     async def unmonitor(self, sid: str, payload: Any) -> dict[str, Any]:
-        conn = self._member(sid, "supervisor")
+        conn = self.connections.require(sid, "supervisor")
         cid = events.ident(events.obj(payload), "conversation_id")
         assert cid is not None
         await self.outbox.unmonitor(sid, cid)
@@ -818,7 +748,7 @@ class ChatService:
         return {"ok": True}
 
     async def whisper(self, sid: str, payload: Any) -> dict[str, Any]:
-        conn = self._member(sid, "supervisor")
+        conn = self.connections.require(sid, "supervisor")
         data = events.obj(payload)
         text = events.text(data, self.settings.max_text_length)
         conv = await self._live_conversation(data)
@@ -831,7 +761,7 @@ class ChatService:
         return {"ok": True, "ts": ts}
 
     async def list_conversations(self, sid: str, payload: Any) -> dict[str, Any]:
-        self._member(sid, "supervisor")
+        self.connections.require(sid, "supervisor")
         events.obj(payload)
         items: list[events.Listed] = []
         for conv in await self.live.conversations():
@@ -853,15 +783,14 @@ class ChatService:
         row = await self.store.conversations.get(cid)
         if row is None:
             raise ChatError("not_found")
-        if row.volunteer_id != conn.member.id and not conn.member.can("supervisor"):
-            raise ChatError("forbidden")
+        access.require_reader(row.volunteer_id, conn.member)
         message = await self.store.messages.get(cid, mid)
         if message is None:
             raise ChatError("not_found")
         return row, message
 
     async def flag(self, sid: str, payload: Any) -> dict[str, Any]:
-        conn = self._member(sid)
+        conn = self.connections.require(sid)
         # The redactor works one message at a time anyway; letting only a few flags at once near
         # the database keeps a burst of flags from queueing ahead of chat messages.
         async with self._flag_slots:
@@ -885,7 +814,7 @@ class ChatService:
         }
 
     async def redact_span(self, sid: str, payload: Any) -> dict[str, Any]:
-        conn = self._member(sid)
+        conn = self.connections.require(sid)
         async with self._flag_slots:
             return await self._redact_span(conn, payload)
 
@@ -903,12 +832,12 @@ class ChatService:
     # -- moderation --------------------------------------------------------------------------
 
     async def timeout(self, sid: str, payload: Any) -> dict[str, Any]:
-        conn = self._member(sid)
+        conn = self.connections.require(sid)
         data = events.obj(payload)
         s = self.settings
         minutes = events.integer(data, "minutes", s.timeout_min_minutes, s.timeout_max_minutes)
         conv = await self._live_conversation(data)
-        self._own(conv, conn.member, or_role="supervisor")
+        access.require_own(conv.volunteer_id, conn.member, or_role="supervisor")
         now = self.clock.now()
         until = now + timedelta(minutes=minutes or s.timeout_default_minutes)
         await moderation.impose(self.store, moderation.Sanction(
@@ -918,7 +847,7 @@ class ChatService:
         return {"ok": True, "until": iso(until)}
 
     async def block(self, sid: str, payload: Any) -> dict[str, Any]:
-        conn = self._member(sid, "coordinator")
+        conn = self.connections.require(sid, "coordinator")
         return await self.block_conversation(conn.member, events.obj(payload))
 
     async def block_conversation(self, member: StaffMember, data: dict[str, Any]
@@ -974,6 +903,5 @@ class ChatService:
             log.warning("logout not published: other workers keep the session's sockets")
 
     async def _disconnect_session(self, token_hash: str) -> None:
-        for sid, conn in list(self.staff.items()):
-            if token_hash and conn.member.token_hash == token_hash:
-                await self.outbox.disconnect_staff(sid)
+        for sid in self.connections.of_session(token_hash):
+            await self.outbox.disconnect_staff(sid)

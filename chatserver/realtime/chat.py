@@ -7,17 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from chatserver.context import Context
 from chatserver.errors import ChatError, Refused
+from chatserver.events import CHAT
 from chatserver.privacy.addresses import scope_address_hash
 from chatserver.ratelimit import KeyedBuckets
 from chatserver.realtime.handlers import ActionNamespace
-from chatserver.service import CHAT, ChatService
+from chatserver.service import ChatService
 
 
 class ChatNamespace(ActionNamespace):
-    def __init__(self, service: ChatService) -> None:
+    def __init__(self, ctx: Context, service: ChatService) -> None:
         super().__init__(CHAT)
         self.service = service
+        self.clock = ctx.clock
         self.actions = {
             "start": service.start_chat,
             "message": service.chatter_message,
@@ -25,7 +28,7 @@ class ChatNamespace(ActionNamespace):
             "leave": service.leave,
             "resume": service.resume,
         }
-        s = service.settings
+        s = ctx.settings
         # New connections per address hash.
         self.connects = KeyedBuckets(rate=s.address_connects_per_second,
                                      burst=s.address_connects_burst)
@@ -39,7 +42,7 @@ class ChatNamespace(ActionNamespace):
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         address_hash = scope_address_hash(environ.get("asgi.scope", {}), self._key, self._proxies)
-        if not self.connects.take(address_hash, self.service.clock.monotonic()):
+        if not self.connects.take(address_hash, self.clock.monotonic()):
             raise Refused.of("rate_limited")
         if self._open.get(address_hash, 0) >= self.max_connections:
             raise Refused({"code": "too_many_connections",
@@ -70,7 +73,7 @@ class ChatNamespace(ActionNamespace):
     def admit(self, sid: str) -> ChatError | None:
         address_hash = self._address_of.get(sid)
         if address_hash is not None and not self.events.take(
-            address_hash, self.service.clock.monotonic()
+            address_hash, self.clock.monotonic()
         ):
             return ChatError("rate_limited")
         return None

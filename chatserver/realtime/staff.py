@@ -8,9 +8,11 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from chatserver.auth import COOKIE, Sessions
+from chatserver.context import Context
 from chatserver.errors import ChatError, Refused
+from chatserver.events import STAFF
 from chatserver.realtime.handlers import ActionNamespace
-from chatserver.service import STAFF, ChatService
+from chatserver.service import ChatService
 
 
 def _token(environ: dict[str, Any], auth: Any) -> str | None:
@@ -28,9 +30,10 @@ def _token(environ: dict[str, Any], auth: Any) -> str | None:
 
 
 class StaffNamespace(ActionNamespace):
-    def __init__(self, service: ChatService, sessions: Sessions) -> None:
+    def __init__(self, ctx: Context, service: ChatService, sessions: Sessions) -> None:
         super().__init__(STAFF)
         self.service = service
+        self.clock = ctx.clock
         self.sessions = sessions
         s = service
         self.actions = {
@@ -52,11 +55,10 @@ class StaffNamespace(ActionNamespace):
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         try:
-            member = await self.sessions.check(_token(environ, auth), self.service.clock.now())
+            member = await self.sessions.check(_token(environ, auth), self.clock.now())
         except ChatError as err:
             raise Refused.of(err.code) from None
         await self.service.staff_connect(sid, member)
-        self.service._spawn(self.service.staff_state(sid), "staff-state")
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         await self.service.staff_disconnect(sid)

@@ -12,7 +12,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from chatserver import access, events
 from chatserver.auth import COOKIE, Sessions, StaffMember
+from chatserver.context import Context
 from chatserver.errors import ChatError
 from chatserver.privacy.addresses import scope_address_hash
 from chatserver.ratelimit import KeyedBuckets
@@ -47,10 +49,11 @@ def _same_origin(request: Request, allowed: tuple[str, ...]) -> bool:
 
 
 class Api:
-    def __init__(self, service: ChatService, sessions: Sessions) -> None:
+    def __init__(self, ctx: Context, service: ChatService, sessions: Sessions) -> None:
+        self.ctx = ctx
         self.service = service
         self.sessions = sessions
-        self.settings = service.settings
+        self.settings = ctx.settings
         # Logins: 10 tries, then one per 6 s; per account and per address hash alike.
         self.login_by_name = KeyedBuckets(rate=1 / 6, burst=10)
         self.login_by_address = KeyedBuckets(rate=1 / 6, burst=20)
@@ -74,25 +77,25 @@ class Api:
         do is end a session, and a foreign Origin is still refused."""
         auth = request.headers.get("authorization", "")
         if auth.lower().startswith("bearer "):
-            return await self.sessions.check(auth[7:].strip(), self.service.clock.now())
+            return await self.sessions.check(auth[7:].strip(), self.ctx.clock.now())
         token = request.cookies.get(COOKIE)
         no_origin = not (request.headers.get("origin") or request.headers.get("referer"))
         if token and request.method not in SAFE and not (logout and no_origin) and not (
             _same_origin(request, self.settings.allowed_origins)
         ):
             raise ChatError("csrf", "Dit verzoek komt niet van deze site.")
-        return await self.sessions.check(token, self.service.clock.now())
+        return await self.sessions.check(token, self.ctx.clock.now())
 
     async def healthz(self, request: Request) -> Response:
-        database = await self.service.store.db.ping()
+        database = await self.ctx.store.db.ping()
         healthy = database
         body: dict[str, Any] = {"database": "ok" if database else "unavailable"}
         if self.settings.redis_url:
-            redis = await self.service.live.ping()
+            redis = await self.ctx.live.ping()
             healthy = healthy and redis
             body["redis"] = "ok" if redis else "unavailable"
         body = {"status": "ok" if healthy else "unavailable", **body,
-                "redactor": self.service.redactor.status}
+                "redactor": self.ctx.redactor.status}
         return JSONResponse(body, status_code=200 if healthy else 503,
                             headers={"Cache-Control": "no-store"})
 
@@ -125,7 +128,7 @@ class Api:
                 raise ChatError("invalid", "Vul een gebruikersnaam en wachtwoord in.")
             if otp is not None and (not isinstance(otp, str) or len(otp) > 16):
                 raise ChatError("invalid", "De code bestaat uit zes cijfers.")
-            now = self.service.clock.monotonic()
+            now = self.ctx.clock.monotonic()
             address = scope_address_hash(request.scope, self.settings.ip_hash_key,
                                          self.settings.trusted_proxies)
             # Only failed attempts count: a shift of volunteers logging in from one office
@@ -137,7 +140,7 @@ class Api:
                 raise ChatError("rate_limited", "Te veel inlogpogingen. Wacht een minuut.")
             try:
                 token, member = await self.sessions.login(
-                    username, password, self.service.clock.now(), otp or None
+                    username, password, self.ctx.clock.now(), otp or None
                 )
             except ChatError:
                 self.login_by_address.take(address, now)
@@ -160,7 +163,7 @@ class Api:
             member = await self.member(request, logout=True)
         except ChatError as err:
             return from_chat_error(err)
-        await self.sessions.logout(member, self.service.clock.now())
+        await self.sessions.logout(member, self.ctx.clock.now())
         await self.service.logout_sockets(member)
         response = ok({"ok": True})
         response.delete_cookie(
@@ -184,18 +187,17 @@ class Api:
             cid = request.path_params["id"]
             if len(cid) > 64:
                 raise ChatError("not_found")
-            row = await self.service.store.conversations.get(cid)
+            row = await self.ctx.store.conversations.get(cid)
             if row is None:
                 raise ChatError("not_found")
-            if row.volunteer_id != member.id and not member.can("supervisor"):
-                raise ChatError("forbidden")
-            messages = await self.service.store.messages.of_conversation(cid)
+            access.require_reader(row.volunteer_id, member)
+            messages = await self.ctx.store.messages.of_conversation(cid)
             await self.service.audit(member, "transcript_read", cid)
         except ChatError as err:
             return from_chat_error(err)
         return ok({
             "conversation_id": cid,
-            "messages": [self.service._transcript_entry(m) for m in messages],
+            "messages": [events.transcript_entry(m) for m in messages],
         })
 
 

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
 
 def routes(api: Api) -> list[BaseRoute]:
-    service = api.service
-    store = service.store
+    service, ctx = api.service, api.ctx
+    store = ctx.store
 
     async def list_sanctions(request: Request) -> Response:
         try:
@@ -32,7 +32,7 @@ def routes(api: Api) -> list[BaseRoute]:
             if kind not in ("block", "timeout"):
                 raise ChatError("invalid", "`kind` is block of timeout.")
             active = request.query_params.get("active") in ("1", "true")
-            now = service.clock.now()
+            now = ctx.clock.now()
             rows = await store.sanctions.find(kind=kind, active_at=now if active else None)
             items = await moderation.describe(store, rows[:1000], now)
         except ChatError as err:
@@ -66,8 +66,8 @@ def routes(api: Api) -> list[BaseRoute]:
             raw = request.query_params.get("min", "2")
             if not raw.isdigit() or not 1 <= int(raw) <= 100:
                 raise ChatError("invalid", "`min` is een getal van 1 tot 100.")
-            now = service.clock.now()
-            since = now - timedelta(days=service.settings.timeout_window_days)
+            now = ctx.clock.now()
+            since = now - timedelta(days=ctx.settings.timeout_window_days)
             rows = await store.sanctions.find(kind="timeout", since=since)
             chatters = []
             for group in moderation.repeat_offenders(rows, int(raw)):
@@ -90,7 +90,7 @@ def routes(api: Api) -> list[BaseRoute]:
                 })
         except ChatError as err:
             return from_chat_error(err)
-        return ok({"chatters": chatters, "window_days": service.settings.timeout_window_days})
+        return ok({"chatters": chatters, "window_days": ctx.settings.timeout_window_days})
 
     return [
         Route("/api/moderation/blocks", list_sanctions, methods=["GET"]),

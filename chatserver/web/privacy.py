@@ -30,9 +30,9 @@ CONFLICT = {"already_closed", "already_extended", "too_late", "wrong_kind"}
 
 
 def routes(api: Api) -> list[BaseRoute]:
-    service = api.service
-    store = service.store
-    register = SubjectRequests(store, service.clock, service.settings.secret_key)
+    service, ctx = api.service, api.ctx
+    store = ctx.store
+    register = SubjectRequests(store, ctx.clock, ctx.settings.secret_key)
 
     def coordinator(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
@@ -129,7 +129,7 @@ def routes(api: Api) -> list[BaseRoute]:
 
     async def stats(request: Request, member: StaffMember) -> Response:
         since, until = window(day(request, "since"), day(request, "until"),
-                              local(service.clock.now()).date())
+                              local(ctx.clock.now()).date())
         return ok(await statistics(store, since, until))
 
     # -- research export ---------------------------------------------------------------------
@@ -147,7 +147,7 @@ def routes(api: Api) -> list[BaseRoute]:
             async for chunk in research.export(store, since, until, fmt):
                 yield chunk.encode()
 
-        stamp = iso(service.clock.now())[:10]
+        stamp = iso(ctx.clock.now())[:10]
         media = "application/x-ndjson" if fmt == "jsonl" else "text/csv; charset=utf-8"
         return StreamingResponse(body(), media_type=media, headers={
             "Content-Disposition": f'attachment; filename="onderzoeksdata-{stamp}.{fmt}"',

@@ -109,7 +109,7 @@ async def test_a_silent_client_is_dropped_by_the_heartbeat(tmp_path: Path) -> No
             await asyncio.wait_for(until_closed(), 5)
         assert pings >= 1
         await eventually(lambda: not open_connections(srv))
-        assert not srv.components.service.chatters
+        assert not srv.components.connections.chatters
         async with srv.http() as http:
             assert (await http.get("/healthz")).status_code == 200
 

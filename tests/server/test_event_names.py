@@ -32,7 +32,7 @@ async def test_a_forged_connect_cannot_give_a_timed_out_chatter_another_address(
     refused = await second_tab.call("start", {})
     assert refused["ok"] is False and refused["error"]["code"] == "timeout"
     # Nobody else was sanctioned: the forged address never reached the server's state.
-    hashes = {c.address_hash for c in server.components.service.chatters.values()}
+    hashes = {c.address_hash for c in server.components.connections.chatters.values()}
     assert len(hashes) == 1
 
 
@@ -42,7 +42,7 @@ async def test_a_forged_connect_on_staff_changes_nothing(server: Server) -> None
         ack = await vera.call(name, {"token": "x"})
         assert ack["ok"] is False and ack["error"]["code"] == "invalid", name
     assert (await vera.call("available", {}))["ok"]
-    assert len(server.components.service.staff) == 1
+    assert len(server.components.connections.staff) == 1
 
 
 async def test_forged_disconnects_do_not_free_places_of_the_connection_limit(

@@ -1,0 +1,27 @@
+"""What every part of the server works with, built once in `create_app` and passed along:
+settings, clock, store, live state, redactor, outbox and this worker's connections.
+
+A layer takes the parts it needs from here, never through another layer's attributes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chatserver.clock import Clock
+from chatserver.config import Settings
+from chatserver.connections import Connections
+from chatserver.live import LiveState
+from chatserver.outbox import Outbox
+from chatserver.redaction_worker import RedactionWorker
+from chatserver.store import Store
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+    clock: Clock
+    store: Store
+    live: LiveState
+    redactor: RedactionWorker
+    outbox: Outbox
+    connections: Connections
