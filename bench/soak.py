@@ -418,7 +418,10 @@ class Soak:
         self.record.kill_at = time.monotonic()
         self.up.clear()
         await asyncio.to_thread(self.server.kill)
-        await asyncio.to_thread(self.server.start)
+        # Launched from this (the main) thread: the server dies with the thread that started
+        # it (PR_SET_PDEATHSIG), and an executor's thread ends before the checks are done.
+        self.server.launch()
+        await asyncio.to_thread(self.server.wait_health)
         self.record.restart_seconds = time.monotonic() - self.record.kill_at
         self.up.set()
         await self.check_health("after restart")
