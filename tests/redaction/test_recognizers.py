@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from redaction import Redactor
+from tests.redaction.expect import assert_found, assert_nothing
 
 # (text, [(entity type, substring that must be covered by a span of that type)])
 FOUND = [
@@ -113,16 +114,9 @@ NOTHING = [
 
 @pytest.mark.parametrize(("text", "expected"), FOUND)
 def test_finds(redactor: Redactor, text: str, expected: list[tuple[str, str]]) -> None:
-    results = redactor.analyze(text)
-    for entity_type, part in expected:
-        start = text.index(part)
-        end = start + len(part)
-        covering = [r for r in results if r.start <= start and end <= r.end]
-        assert covering, f"{part!r} not covered in {text!r}: {results}"
-        assert any(r.entity_type == entity_type for r in covering), (part, covering)
+    assert_found(redactor, text, expected)
 
 
 @pytest.mark.parametrize("text", NOTHING)
 def test_leaves_innocent_text_alone(redactor: Redactor, text: str) -> None:
-    found = [(r.entity_type, text[r.start:r.end]) for r in redactor.analyze(text)]
-    assert found == []
+    assert_nothing(redactor, text)
