@@ -1,7 +1,7 @@
 """The domain actions of the helpline: start, relay, pair, end, flag, moderate.
 
-Handlers call these; only these emit, so every payload that leaves the server passes here.
-Each action validates, stores (durably, before any ack), then emits."""
+Handlers call these. Each action validates, stores (durably, before any ack), then hands what
+leaves the server to the outbox (outbox.py), the only module that emits."""
 
 from __future__ import annotations
 
