@@ -23,8 +23,9 @@ from chatserver.context import Context
 from chatserver.errors import ChatError, Refused
 from chatserver.events import CHAT, STAFF, Reason
 from chatserver.live import LiveConversation, LiveUnavailable, Pairing
+from chatserver.locks import KeyedLock
 from chatserver.privacy import references
-from chatserver.store import MessageRow, new_id, utc
+from chatserver.store import ConversationRecord, MessageRow, new_id, utc
 from chatserver.store.models import conversations
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,10 @@ class ChatService:
         self._positions: dict[str, int] = {}
         self._waiting = -1
         self._queue_lock = asyncio.Lock()
+        # Storing and delivering a volunteer message, and `resume` switching the chatter's
+        # socket, take turns per conversation: a message is in the resume reply or reaches
+        # the new socket, never neither and never both.
+        self._delivery = KeyedLock()
         self._queue_dirty = False
         self._worker: asyncio.Task[None] | None = None
         self._names: dict[str, str] = {}
@@ -491,16 +496,32 @@ class ChatService:
         )
         if row is None:
             raise ChatError("not_found")
+        async with self._delivery.hold(row.id):
+            return await self._resume(conn, sid, row, after)
+
+    async def _resume(self, conn: ChatterConnection, sid: str, row: ConversationRecord,
+                      after: str | None) -> dict[str, Any]:
         cid = row.id
+        anchor = None if after is None else await self.store.messages.get(cid, after)
+        if after is not None and anchor is None:
+            raise ChatError("not_found", "Dat bericht bestaat niet (meer).")
         conv = await self.live.conversation(cid)
-        if after is not None:
-            anchor = await self.store.messages.get(cid, after)
-            if anchor is None:
-                raise ChatError("not_found", "Dat bericht bestaat niet (meer).")
+        if conv is not None:
+            if conn.conversation_id and conn.conversation_id != cid:
+                other = await self.live.conversation(conn.conversation_id)
+                if other is not None:
+                    raise ChatError("already_started")
+            # The new socket first, then what it missed: a message stored meanwhile (by a
+            # volunteer on another worker) reaches the socket or the reply, never neither.
+            self._cancel_grace(f"c:{cid}")
+            conn.conversation_id = cid
+            await self.live.update(cid, chatter_sid=sid, chatter_worker=self.live.worker_id)
+        if anchor is not None:
             missed = await self.store.messages.of_conversation(cid, anchor.seq)
         else:
             since = max(row.delivered_seq, conv.delivered_seq if conv else 0)
-            missed = [m for m in await self.store.messages.of_conversation(cid, since) if m.sender != "chatter"]
+            missed = [m for m in await self.store.messages.of_conversation(cid, since)
+                      if m.sender != "chatter"]
         # What the chatter saw before may have been redacted since: its text as it is now.
         sent = {m.id for m in missed}
         earlier = [m for m in await self.store.messages.redacted(cid) if m.id not in sent]
@@ -514,17 +535,9 @@ class ChatService:
             reply.update(status="ended", reference=references.reference_for(
                 self.settings.secret_key, cid))
             return reply
-        if conn.conversation_id and conn.conversation_id != cid:
-            other = await self.live.conversation(conn.conversation_id)
-            if other is not None:
-                raise ChatError("already_started")
-        self._cancel_grace(f"c:{cid}")
-        conn.conversation_id = cid
-        updates: dict[str, object] = {"chatter_sid": sid, "chatter_worker": self.live.worker_id}
         if missed:
-            updates["delivered_seq"] = max(conv.delivered_seq, missed[-1].seq)
+            await self.live.update(cid, delivered_seq=max(conv.delivered_seq, missed[-1].seq))
             self.store.messages.mark_delivered(cid, missed[-1].seq)
-        await self.live.update(cid, **updates)
         await self.outbox.join_conversation(sid, cid)
         if conv.volunteer_id:
             reply.update(status="active", volunteer=await self._display_name(conv.volunteer_id))
@@ -684,10 +697,12 @@ class ChatService:
         text = events.text(data, self.settings.max_text_length)
         conv = await self._live_conversation(data)
         access.require_own(conv.volunteer_id, conn.member)
-        row = await self.store.messages.add(
-            conv.id, "volunteer", text, self.clock.now(), staff_id=conn.member.id
-        )
-        await self._deliver_to_chatter(conv, row)
+        async with self._delivery.hold(conv.id):
+            row = await self.store.messages.add(
+                conv.id, "volunteer", text, self.clock.now(), staff_id=conn.member.id
+            )
+            # The chatter's socket as it is now: it may have resumed while the row was written.
+            await self._deliver_to_chatter(await self.live.conversation(conv.id) or conv, row)
         await self.outbox.message_to_staff(conv, events.message_payload(row), skip_sid=sid)
         return {"ok": True, "id": row.id, "ts": iso(row.ts)}
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 from chatserver.config import Settings
+from tests.harness.waiting import eventually
 from tests.helpers import Peer, Server, running, server_env
 
 
@@ -169,3 +172,42 @@ async def test_resume_after_a_restart_sends_only_what_was_not_acknowledged(
         third = await srv.chatter()
         await again.close()
         assert (await third.call("resume", {"resume_token": token}))["messages"] == []
+
+
+async def test_a_message_stored_while_the_chatter_resumes_arrives_exactly_once(
+    server: Server,
+) -> None:
+    """The soak's lost message: a volunteer message whose write was still in flight while the
+    chatter resumed reached neither the resume reply nor the new socket. The write is held
+    here until the resume has either finished (the old behaviour) or waits its turn."""
+    chatter, vera, cid, token = await paired(server)
+    await chatter.close()
+    messages = server.components.store.messages
+    add, entered, release = messages.add, asyncio.Event(), asyncio.Event()
+
+    async def held_add(*args: Any, **kwargs: Any) -> Any:
+        if args[1] == "volunteer":
+            entered.set()
+            await release.wait()
+        return await add(*args, **kwargs)
+
+    messages.add = held_add  # type: ignore[method-assign]
+    try:
+        sending = asyncio.ensure_future(
+            vera.call("message", {"conversation_id": cid, "text": "ben je er nog?"}))
+        await entered.wait()
+        again = await server.chatter()
+        resuming = asyncio.ensure_future(again.call("resume", {"resume_token": token}))
+        turns = server.components.service._delivery
+        await eventually(lambda: resuming.done() or turns.users(cid) == 2)
+        release.set()
+        assert (await sending)["ok"]
+        ack = await resuming
+    finally:
+        messages.add = add  # type: ignore[method-assign]
+    assert (await vera.call("message", {"conversation_id": cid, "text": "hallo"}))["ok"]
+    await again.expect("message", lambda m: m["text"] == "hallo")
+    live = [m["text"] for m in again.seen("message")]
+    replayed = [m["text"] for m in ack["messages"]]
+    print("LIVE", live, "REPLAYED", replayed, resuming.done())
+    assert (live + replayed).count("ben je er nog?") == 1
