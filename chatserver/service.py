@@ -451,10 +451,13 @@ class ChatService:
         data = events.obj(payload)
         text = events.text(data, self.settings.max_text_length)
         client_id = events.ident(data, "client_id", required=False)
-        conv = await self._chatter_conversation(conn)
-        row = await self.store.messages.add(
-            conv.id, "chatter", text, self.clock.now(), client_id=client_id
-        )
+        if conn.conversation_id is None:
+            raise ChatError("not_in_conversation")
+        async with self._delivery.hold(conn.conversation_id):  # never stored after the end
+            conv = await self._chatter_conversation(conn)
+            row = await self.store.messages.add(
+                conv.id, "chatter", text, self.clock.now(), client_id=client_id
+            )
         if not row.duplicate:
             await self.outbox.message_to_staff(conv, events.message_payload(row))
             if conv.volunteer_id and self.redactor.status == "ready":
@@ -578,18 +581,20 @@ class ChatService:
     # -- ending ------------------------------------------------------------------------------
 
     async def end(self, cid: str, reason: Reason) -> str:
-        """End a live conversation for everyone; returns the chatter's personal reference."""
-        conv = await self.live.remove(cid, self._now())
-        if conv is None:
-            raise ChatError("conversation_ended")
-        self._cancel_grace(f"c:{cid}")
-        self._positions.pop(cid, None)
-        reference = references.reference_for(self.settings.secret_key, cid)
-        await self.store.conversations.update(
-            cid, status="ended", ended_at=self.clock.now(), end_reason=reason,
-            reference_hash=references.reference_hash(self.settings.secret_key, reference),
-        )
-        await self.outbox.ended(conv, reason, reference)
+        """End a live conversation for everyone; returns the chatter's personal reference.
+        Waits for a message being stored in it: that message reaches the chatter first."""
+        async with self._delivery.hold(cid):
+            conv = await self.live.remove(cid, self._now())
+            if conv is None:
+                raise ChatError("conversation_ended")
+            self._cancel_grace(f"c:{cid}")
+            self._positions.pop(cid, None)
+            reference = references.reference_for(self.settings.secret_key, cid)
+            await self.store.conversations.update(
+                cid, status="ended", ended_at=self.clock.now(), end_reason=reason,
+                reference_hash=references.reference_hash(self.settings.secret_key, reference),
+            )
+            await self.outbox.ended(conv, reason, reference)
         await self.broadcast_queue()
         await self._conversations_changed()
         self.request_pairing()
@@ -695,9 +700,12 @@ class ChatService:
         conn = self.connections.require(sid)
         data = events.obj(payload)
         text = events.text(data, self.settings.max_text_length)
-        conv = await self._live_conversation(data)
-        access.require_own(conv.volunteer_id, conn.member)
-        async with self._delivery.hold(conv.id):
+        cid = events.ident(data, "conversation_id")
+        assert cid is not None
+        # Stored before the end or refused: a message accepted while `end` ran reached nobody.
+        async with self._delivery.hold(cid):
+            conv = await self._live_conversation(data)
+            access.require_own(conv.volunteer_id, conn.member)
             row = await self.store.messages.add(
                 conv.id, "volunteer", text, self.clock.now(), staff_id=conn.member.id
             )

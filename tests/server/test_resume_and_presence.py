@@ -211,3 +211,38 @@ async def test_a_message_stored_while_the_chatter_resumes_arrives_exactly_once(
     replayed = [m["text"] for m in ack["messages"]]
     print("LIVE", live, "REPLAYED", replayed, resuming.done())
     assert (live + replayed).count("ben je er nog?") == 1
+
+
+async def test_a_message_being_stored_when_the_chatter_leaves_reaches_them_first(
+    server: Server,
+) -> None:
+    """The other half of the soak's lost message: a volunteer's reply still being written when
+    the chatter left was stored after the end and acknowledged, but the chatter, gone after
+    `leave`'s ack, never had it. Now the end waits for it and the chatter has it first."""
+    chatter, vera, cid, _ = await paired(server)
+    messages = server.components.store.messages
+    add, entered, release = messages.add, asyncio.Event(), asyncio.Event()
+
+    async def held_add(*args: Any, **kwargs: Any) -> Any:
+        if args[1] == "volunteer":
+            entered.set()
+            await release.wait()
+        return await add(*args, **kwargs)
+
+    messages.add = held_add  # type: ignore[method-assign]
+    try:
+        sending = asyncio.ensure_future(
+            vera.call("message", {"conversation_id": cid, "text": "tot de volgende keer"}))
+        await entered.wait()
+        leaving = asyncio.ensure_future(chatter.call("leave", {}))
+        turns = server.components.service._delivery
+        await eventually(lambda: leaving.done() or turns.users(cid) == 2)
+        if leaving.done():
+            await chatter.close()  # gone, as a chatter is after leaving
+        release.set()
+        sent = await sending
+        assert (await leaving)["ok"]
+    finally:
+        messages.add = add  # type: ignore[method-assign]
+    got = [m["text"] for m in chatter.seen("message")]
+    assert not sent["ok"] or got == ["tot de volgende keer"], (sent, got)
