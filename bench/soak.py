@@ -72,8 +72,21 @@ class Record:
     timeouts_given: int = 0
     starts: dict[str, tuple[float, float]] = field(default_factory=dict)  # cid -> sent, acked
     kill_at: float | None = None
+    acked_at: dict[str, float] = field(default_factory=dict)  # volunteer message id -> when
+    left_at: dict[str, float] = field(default_factory=dict)  # cid -> when the chatter left
     restart_seconds: float = 0.0
     health: list[str] = field(default_factory=list)
+
+
+    def explain(self, mid: str, cid: str) -> str:
+        """A lost message with its timing: against the kill and the chatter's leaving."""
+        at = self.acked_at.get(mid)
+        parts = [f"{mid} in {cid}"]
+        if at is not None and self.kill_at is not None:
+            parts.append(f"acked {at - self.kill_at:+.2f} s from the kill")
+        if at is not None and cid in self.left_at:
+            parts.append(f"{at - self.left_at[cid]:+.2f} s from the chatter's leave")
+        return ", ".join(parts)
 
 
 class Client:
@@ -218,6 +231,7 @@ class Chatter:
             await self.wait_until(lambda: self.secret_id in self.soak.record.redactions_seen)
         if not self.ended.is_set():
             await asyncio.sleep(1.0)  # read the last answer
+            self.soak.record.left_at[self.cid] = time.monotonic()
             await self.call("leave", {})
         if not self.ended.is_set():
             await self.wait_or_resume(self.ended)
@@ -311,6 +325,7 @@ class Volunteer:
             if ack and ack.get("ok"):
                 self.soak.record.acked[ack["id"]] = (cid, "volunteer")
                 self.soak.record.volunteer_order[cid].append(ack["id"])
+                self.soak.record.acked_at[ack["id"]] = time.monotonic()
 
     async def run(self, stop: asyncio.Event) -> None:
         rng = random.Random(1000 + self.n)
@@ -517,7 +532,7 @@ class Soak:
                         twice.append(mid)
                 else:
                     first[mid] = when
-            missing += [m for m in sent if m not in first]
+            missing += [rec.explain(m, cid) for m in sent if m not in first]
             seen_order = [m for m in first if m in set(sent)]
             if seen_order != [m for m in sent if m in first]:
                 ordered.append(cid)
