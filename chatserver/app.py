@@ -32,7 +32,7 @@ from chatserver.redaction_worker import RedactionWorker
 from chatserver.service import ChatService
 from chatserver.store import Store
 from chatserver.web import api as api_module
-from chatserver.web import pages
+from chatserver.web import erase, pages
 from chatserver.web.headers import BodyLimit, SecurityHeaders
 from chatserver.web.moderation import routes as moderation_routes
 from chatserver.web.privacy import routes as privacy_routes
@@ -151,7 +151,8 @@ def create_app(settings: Settings, clock: Clock | None = None,
             log.info("chat server stopped")
 
     http = Starlette(
-        routes=[*api.routes(), *moderation_routes(api), *privacy_routes(api), *pages.routes()],
+        routes=[*api.routes(), *moderation_routes(api), *privacy_routes(api), *erase.routes(ctx),
+                *pages.routes()],
         lifespan=lifespan,
         exception_handlers={
             404: api_module.not_found,

@@ -56,6 +56,7 @@ def routes(static: Path = STATIC) -> list[BaseRoute]:
         _page("widget/index.html"),
         _page("console/index.html"),
         _page("coordinator/index.html"),
+        _page("wissen/index.html"),
         Route("/vendor/{name}", vendored, methods=["GET"]),
     ]
     if static.is_dir():

@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.browser.conftest import NEUTRAL_SITE, Server, login, shot
+from tests.browser.conftest import NEUTRAL_SITE, Server, axe_violations, login, shot
 
 PLACEHOLDER = re.compile(r"\[(NAAM|PLAATS|WIJK|ADRES|POSTCODE|SCHOOL|SPORTCLUB|ORGANISATIE|"
                          r"TELEFOONNUMMER|E-MAIL|GEBRUIKERSNAAM|URL|IBAN|BSN|KENTEKEN|"
@@ -202,3 +202,24 @@ def test_snel_weg_leaves_at_once_and_back_does_not_return(
     assert phone.evaluate("() => sessionStorage.length") == 0
     # The volunteer sees the conversation end.
     expect(desktop.get_by_text("De jongere heeft het gesprek beëindigd.")).to_be_visible()
+
+
+def test_the_chatter_erases_the_conversation_on_the_page_wissen(
+        phone: Page, desktop: Page, server: Server) -> None:
+    """"Wis mijn gesprek" later, with the code: the page /wissen in plain Dutch, end to end."""
+    paired(phone, desktop)
+    say(phone, desktop, "dit wil ik straks wissen")
+    end(phone, desktop)
+    code = phone.locator("#reference").inner_text().strip()
+    assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}", code)
+    phone.goto("/wissen")
+    phone.get_by_role("textbox", name="Je code").fill(code.lower())
+    phone.get_by_role("button", name="Wis mijn gesprek").click()
+    expect(phone.get_by_role("status")).to_contain_text("Je gesprek is gewist")
+    expect(phone.get_by_role("status")).to_contain_text("Back-ups")
+    shot(phone, "wissen-done")
+    assert axe_violations(phone, server) == []
+    expect(phone.get_by_role("textbox", name="Je code")).to_have_value("")  # not left on screen
+    phone.get_by_role("textbox", name="Je code").fill(code)  # the same code again
+    phone.get_by_role("button", name="Wis mijn gesprek").click()
+    expect(phone.get_by_role("status")).to_contain_text("hoort niet (meer) bij een gesprek")
