@@ -1,29 +1,77 @@
-"""Logging that never writes an address, an engine.io sid, a token or a cookie.
+"""Logging that never writes an address, an engine.io sid, a token, a cookie or message text.
 
-uvicorn logs `IP:port - "WebSocket /socket.io/?…sid=…"` on every handshake even without an
-access log: those lines are dropped, and any address-like text left is masked."""
+One filter (`PrivacyFilter`) on the one handler that every logger reaches: it masks addresses
+and secrets in the formatted message, and keeps of a traceback only where it happened (files,
+lines, functions) and the exception's type, never the exception's message, which can quote a
+chatter's text or a database row. uvicorn logs `IP:port - "WebSocket /socket.io/?…sid=…"` on
+every handshake even without an access log: those lines are dropped."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import logging.config
 import re
+import traceback
 from typing import Any
 
 _IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
-_IPV6 = re.compile(r"(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{0,4}(?![\w:])|::1\b")
+# IPv6 in any spelling (compressed, with an embedded IPv4, with a zone) is found by parsing: a
+# candidate is a run of hex digits, colons and dots that holds two colons or more.
+_IPV6_CANDIDATE = re.compile(r"[0-9A-Fa-f:.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*(?:%[\w.-]+)?")
 _SECRETS = re.compile(r"(?i)\b(sid|token|session|cookie|resume_token|EIO)=[^&\s\"']*")
+# Engine.IO and Socket.IO name a connection by its sid (20 url-safe characters), which lets its
+# holder post on the polling transport.
+_SID = re.compile(r"(?<![\w-])[A-Za-z0-9_-]{20}(?![\w-])")
 _DROP = ('"WebSocket ', "connection open", "connection closed", "connection rejected")
+# Loggers whose lines after the first can quote a payload or an exception's repr.
+_FIRST_LINE_ONLY = ("engineio", "socketio", "asyncio")
+HIDDEN = "[message hidden]"
+
+
+def _ipv6(match: re.Match[str]) -> str:
+    candidate = match.group(0)
+    # A colon or dot of the surrounding text may have joined the run: try without them too.
+    for text in (candidate, candidate.rstrip(":."), candidate.strip(":.")):
+        try:
+            ipaddress.IPv6Address(text)
+        except ValueError:
+            continue
+        start = candidate.index(text)
+        return candidate[:start] + "[address]" + candidate[start + len(text):]
+    return candidate
 
 
 def scrub(text: str) -> str:
+    """`text` with every IPv4 and IPv6 address and every `sid=`/`token=`… value masked."""
+    text = _IPV6_CANDIDATE.sub(_ipv6, text)
     text = _IPV4.sub("[address]", text)
-    text = _IPV6.sub("[address]", text)
     return _SECRETS.sub(lambda m: m.group(1) + "=[hidden]", text)
 
 
+def redacted_traceback(exc: BaseException) -> str:
+    """The traceback of `exc` and of the exceptions it came from, each exception's message
+    replaced by `[message hidden]`: frames and types tell where it went wrong, messages can
+    quote data (SQL parameters, a payload, a remote traceback of the redaction worker)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__)
+    parts = []
+    for e in reversed(chain):
+        kind = type(e)
+        name = kind.__qualname__ if kind.__module__ == "builtins" else (
+            f"{kind.__module__}.{kind.__qualname__}")
+        frames = "".join(traceback.format_tb(e.__traceback__))
+        parts.append(f"Traceback (most recent call last):\n{frames}{name}: {HIDDEN}")
+    return scrub("\n\nwhich led to:\n\n".join(parts))
+
+
 class PrivacyFilter(logging.Filter):
-    """Drops handshake lines; masks addresses, sids and tokens in everything else."""
+    """Drops handshake lines; masks addresses, sids and tokens in the message; tracebacks
+    without exception messages. Rewrites the record, so every handler after it sees that."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -32,14 +80,44 @@ class PrivacyFilter(logging.Filter):
             return False
         if any(marker in message for marker in _DROP):
             return False
-        if record.name.startswith(("engineio", "socketio")):
-            # Their tracebacks can quote a client's payload: keep the first line only.
+        if record.name.startswith(_FIRST_LINE_ONLY):
             message = message.splitlines()[0] if message else message
-            record.exc_info = None
-            record.exc_text = None
+        if record.name.startswith(("engineio", "socketio")):
+            message = _SID.sub("[sid]", message)
         record.msg = scrub(message)
         record.args = None
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None:
+            record.exc_text = redacted_traceback(exc)
+        elif record.exc_text:
+            # Formatted by someone else: only where it happened can be kept apart from data.
+            record.exc_text = _frames_only(record.exc_text)
+        record.exc_info = None
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info)
         return True
+
+
+def _frames_only(text: str) -> str:
+    """The lines of a formatted traceback that say where (`File …` and the source line)."""
+    lines = text.splitlines()
+    kept = [line for i, line in enumerate(lines)
+            if line.startswith(("Traceback", "  File "))
+            or (i > 0 and lines[i - 1].startswith("  File ") and line.startswith("    "))]
+    return scrub("\n".join([*kept, HIDDEN]))
+
+
+def adopt_library_handlers() -> None:
+    """Take away the handlers that libraries attach to their own loggers (python-socketio and
+    python-engineio when given `False`, spaCy, Presidio's decision log): their records would
+    bypass the filter. The records go to the root handler, through the filter, instead."""
+    for logger in list(logging.root.manager.loggerDict.values()):
+        if not isinstance(logger, logging.Logger):
+            continue
+        for handler in list(logger.handlers):
+            if not isinstance(handler, logging.NullHandler):
+                logger.removeHandler(handler)
+                logger.propagate = True
 
 
 def configure(level: str = "INFO") -> dict[str, Any]:
@@ -65,7 +143,19 @@ def configure(level: str = "INFO") -> dict[str, Any]:
             "websockets": {"handlers": [], "propagate": True, "level": "WARNING"},
             "socketio": {"handlers": [], "propagate": True, "level": "WARNING"},
             "engineio": {"handlers": [], "propagate": True, "level": "WARNING"},
+            "sqlalchemy": {"handlers": [], "propagate": True, "level": "WARNING"},
+            # Presidio's trace of every decision quotes the text analysed.
+            "decision_process": {"handlers": [], "propagate": True, "level": "CRITICAL"},
         },
     }
     logging.config.dictConfig(config)
+    everything_through_the_filter()
     return config
+
+
+def everything_through_the_filter() -> None:
+    """After the configuration is installed (by `configure`, or by uvicorn in a worker)."""
+    # Warnings (a library's deprecation, SQLAlchemy's) are printed to stderr directly otherwise.
+    logging.captureWarnings(True)
+    adopt_library_handlers()
+
