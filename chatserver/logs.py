@@ -144,6 +144,8 @@ def configure(level: str = "INFO") -> dict[str, Any]:
             "socketio": {"handlers": [], "propagate": True, "level": "WARNING"},
             "engineio": {"handlers": [], "propagate": True, "level": "WARNING"},
             "sqlalchemy": {"handlers": [], "propagate": True, "level": "WARNING"},
+            "presidio-analyzer": {"handlers": [], "propagate": True, "level": "WARNING"},
+            "presidio-anonymizer": {"handlers": [], "propagate": True, "level": "WARNING"},
             # Presidio's trace of every decision quotes the text analysed.
             "decision_process": {"handlers": [], "propagate": True, "level": "CRITICAL"},
         },
