@@ -87,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"chatserver: configuration error: {exc}", file=sys.stderr)
         return 2
+    if args.command != "serve":  # serve installs its own level
+        from chatserver import logs
+
+        logs.configure("WARNING")
     code: int = args.run(settings, args)
     return code
 

@@ -12,7 +12,10 @@ import ipaddress
 import logging
 import logging.config
 import re
+import sys
+import threading
 import traceback
+from types import TracebackType
 from typing import Any
 
 _IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
@@ -157,7 +160,28 @@ def configure(level: str = "INFO") -> dict[str, Any]:
 
 def everything_through_the_filter() -> None:
     """After the configuration is installed (by `configure`, or by uvicorn in a worker)."""
-    # Warnings (a library's deprecation, SQLAlchemy's) are printed to stderr directly otherwise.
+    # Warnings (a library's deprecation, SQLAlchemy's) and uncaught exceptions (of the main
+    # thread, of the SQLite writer's) are printed to stderr directly otherwise.
     logging.captureWarnings(True)
+    sys.excepthook = _uncaught
+    threading.excepthook = _uncaught_in_thread
     adopt_library_handlers()
+
+
+def _uncaught(kind: type[BaseException], exc: BaseException,
+              tb: TracebackType | None) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, exc, tb)
+        return
+    logging.getLogger("chatserver.uncaught").critical(
+        "uncaught %s", kind.__name__, exc_info=(kind, exc, tb))
+
+
+def _uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    if issubclass(args.exc_type, SystemExit) or args.exc_value is None:
+        return
+    name = args.thread.name if args.thread is not None else "?"
+    logging.getLogger("chatserver.uncaught").critical(
+        "uncaught %s in thread %s", args.exc_type.__name__, name,
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
 

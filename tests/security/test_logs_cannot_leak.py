@@ -152,9 +152,12 @@ def test_socketio_lines_lose_sids_and_everything_after_the_first_line() -> None:
     assert redacted_traceback(raised(TEXT)).count(HIDDEN) == 2
 
 
-def test_library_handlers_are_taken_away(tmp_path: Path) -> None:
-    """python-socketio, python-engineio (given False), spaCy and Presidio attach handlers of
-    their own; after the server's logging configuration none is left to write unfiltered."""
+def test_library_handlers_warnings_and_uncaught_exceptions_go_through_the_filter(
+    tmp_path: Path,
+) -> None:
+    """python-socketio and python-engineio (given False) attach handlers of their own; warnings
+    and uncaught exceptions (main thread, other threads) are printed directly: after the
+    server's logging configuration, all of them go through the filter."""
     script = (
         "import logging, socketio, engineio\n"
         "socketio.AsyncServer(async_mode='asgi', logger=False, engineio_logger=False)\n"
@@ -164,9 +167,15 @@ def test_library_handlers_are_taken_away(tmp_path: Path) -> None:
         f"logging.getLogger('socketio.server').error('from %s', {IPV4!r})\n"
         "import warnings\n"
         f"warnings.warn('a warning from {IPV4}')\n"
+        "import threading\n"
+        "def fail(): raise ValueError(" + repr(TEXT) + ")\n"
+        "t = threading.Thread(target=fail, name='writer'); t.start(); t.join()\n"
+        "raise RuntimeError(" + repr(TEXT) + ")\n"
     )
     done = run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
                env=server_env(tmp_path), timeout=60)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr
     assert done.stderr.count("[address]") == 3, done.stderr
+    assert "uncaught ValueError in thread writer" in done.stderr
+    assert f"ValueError: {HIDDEN}" in done.stderr and f"RuntimeError: {HIDDEN}" in done.stderr
     assert leaks(done.stderr) == [], done.stderr
