@@ -1,7 +1,7 @@
 """Every process the server starts dies with it: the redaction worker, and with `--workers N`
 uvicorn's workers and their redaction workers, whether the server is killed with SIGKILL while
-the redactor is still warming up or after it is ready, stopped with SIGTERM while it warms, or
-fails at start-up."""
+the redactor is still warming up or after it is ready, stopped with SIGTERM or SIGINT while it
+warms, or fails at start-up."""
 
 from __future__ import annotations
 
@@ -172,15 +172,17 @@ def test_sigkill_of_the_server_leaves_no_process_behind(
         server.clean_up()
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_sigterm_while_the_redactor_warms_ends_every_process(
-    tmp_path: Path, workers: int, redis: Callable[[], str],
+@pytest.mark.parametrize(("sig", "workers"), [
+    (signal.SIGTERM, 1), (signal.SIGTERM, 2), (signal.SIGINT, 1),
+])
+def test_a_stop_while_the_redactor_warms_ends_every_process(
+    tmp_path: Path, sig: signal.Signals, workers: int, redis: Callable[[], str],
 ) -> None:
     server = server_with(tmp_path, workers, redis)
     try:
         left = started(server, workers, "warming")
-        code = server.kill(signal.SIGTERM, timeout=60)
-        assert code in (0, -signal.SIGTERM), server.log()[-3000:]
+        code = server.kill(sig, timeout=60)
+        assert code in (0, -sig), server.log()[-3000:]
         wait_for(lambda: not any(alive(p) for p in left),
                  f"survivors: {[(p, cmdline(p)) for p in left if alive(p)]}")
         assert server.marked() == set()
