@@ -19,9 +19,10 @@ from types import TracebackType
 from typing import Any
 
 _IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
-# IPv6 in any spelling (compressed, with an embedded IPv4, with a zone) is found by parsing: a
-# candidate is a run of hex digits, colons and dots that holds two colons or more.
-_IPV6_CANDIDATE = re.compile(r"[0-9A-Fa-f:.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*(?:%[\w.-]+)?")
+# IPv6 in any spelling (compressed, with an embedded IPv4, with a zone) is found by parsing the
+# runs of hex digits, colons and dots that hold two colons or more.
+_RUN = re.compile(r"[0-9A-Fa-f:.]+(?:%[\w.-]+)?")
+_LONGEST_IPV6 = 64  # 45 characters and a zone; a longer run is masked whole
 _SECRETS = re.compile(r"(?i)\b(sid|token|session|cookie|resume_token|EIO)=[^&\s\"']*")
 # Engine.IO and Socket.IO name a connection by its sid (20 url-safe characters), which lets its
 # holder post on the polling transport.
@@ -33,21 +34,28 @@ HIDDEN = "[message hidden]"
 
 
 def _ipv6(match: re.Match[str]) -> str:
-    candidate = match.group(0)
-    # A colon or dot of the surrounding text may have joined the run: try without them too.
-    for text in (candidate, candidate.rstrip(":."), candidate.strip(":.")):
-        try:
-            ipaddress.IPv6Address(text)
-        except ValueError:
-            continue
-        start = candidate.index(text)
-        return candidate[:start] + "[address]" + candidate[start + len(text):]
-    return candidate
+    run = match.group(0)
+    if run.count(":") < 2:
+        return run
+    if len(run) > _LONGEST_IPV6:
+        return "[address]"
+    # Text around an address may have joined its run ("ad:2001:db8::1", "2001:db8::1:"): the
+    # run, then what starts at or after each of its colons, each also without a trailing colon.
+    starts = [0, *(i for i, c in enumerate(run) if c == ":"),
+              *(i + 1 for i, c in enumerate(run) if c == ":")]
+    for start in sorted(set(starts)):
+        for text in (run[start:], run[start:].rstrip(":.")):
+            try:
+                ipaddress.IPv6Address(text)
+            except ValueError:
+                continue
+            return run[:start] + "[address]" + run[start + len(text):]
+    return run
 
 
 def scrub(text: str) -> str:
     """`text` with every IPv4 and IPv6 address and every `sid=`/`token=`… value masked."""
-    text = _IPV6_CANDIDATE.sub(_ipv6, text)
+    text = _RUN.sub(_ipv6, text)
     text = _IPV4.sub("[address]", text)
     return _SECRETS.sub(lambda m: m.group(1) + "=[hidden]", text)
 
@@ -184,4 +192,3 @@ def _uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
     logging.getLogger("chatserver.uncaught").critical(
         "uncaught %s in thread %s", args.exc_type.__name__, name,
         exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
-

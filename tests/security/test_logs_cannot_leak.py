@@ -96,16 +96,27 @@ def test_uvicorn_errors_name_no_address(tmp_path: Path, address: str) -> None:
     (IPV6, "{}"), ("2001:db8::1", "{}"), ("::1", "{}"), ("::ffff:192.0.2.1", "{}"),
     ("fe80::1%eth0", "{}"), ("2001:0db8:0000:0000:0000:ff00:0042:8329", "{}"),
     ("2001:db8::1", "[{}]:443"), ("2001:db8::2", "({}, 8000, 0, 0)"), (IPV4, "{}:51234"),
-    ("2001:db8::1", "van {}: geweigerd"), ("2001:db8::1", "{}."),
+    ("2001:db8::1", "van {}: geweigerd"), ("2001:db8::1", "{}."), ("1:2:3:4:5:6:7:8", "{}"),
+    ("::", "http://[{}]:8000"), ("2001:db8::1", "from:{}"),
 ])
 def test_every_spelling_of_an_address_is_masked(address: str, written: str) -> None:
     masked = scrub(f"peer {written.format(address)} said hi")
     assert masked == f"peer {written.format('[address]')} said hi"
 
 
-@pytest.mark.parametrize("text", ["03:31:01,123", "a:b", "the ratio 3:2:1", "deadbeef"])
+def test_text_that_joins_an_address_goes_with_it() -> None:
+    # "ad:2001:db8::1" is an address itself; "mijn ip:" is not hex and stays.
+    assert scrub("ad:2001:db8::1 en mijn ip:2001:db8::2") == "[address] en mijn ip:[address]"
+
+
+@pytest.mark.parametrize("text", ["03:31:01,123", "a:b", "the ratio 3:2:1", "deadbeef",
+                                  "a" * 5000, "deadbeef:cafe"])
 def test_times_and_words_are_not_taken_for_addresses(text: str) -> None:
     assert scrub(text) == text
+
+
+def test_a_long_run_of_colons_is_masked_whole() -> None:
+    assert scrub("x " + "1:" * 5000 + " y") == "x [address] y"
 
 
 def record(name: str, msg: str, *args: object, exc: BaseException | None = None,
