@@ -131,7 +131,7 @@ def adopt_library_handlers() -> None:
                 logger.propagate = True
 
 
-def configure(level: str = "INFO") -> dict[str, Any]:
+def configure(level: str | int = "INFO") -> dict[str, Any]:
     """Install the logging configuration; returns it for uvicorn's `log_config`."""
     config: dict[str, Any] = {
         "version": 1,

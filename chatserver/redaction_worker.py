@@ -35,7 +35,7 @@ def _start_worker(parent: int, log_level: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from chatserver import logs
 
-    logs.configure(logging.getLevelName(log_level))
+    logs.configure(log_level)
 
 
 _redactor: Any = None
