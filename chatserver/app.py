@@ -89,8 +89,10 @@ def build_sio(settings: Settings) -> socketio.AsyncServer:
         max_http_buffer_size=settings.max_http_buffer_size,
         ping_interval=settings.ping_interval,
         ping_timeout=settings.ping_timeout,
-        logger=False,
-        engineio_logger=False,
+        # Logger objects, not False: with False each library attaches a handler of its own
+        # that bypasses the privacy filter (chatserver/logs.py).
+        logger=logging.getLogger("socketio.server"),
+        engineio_logger=logging.getLogger("engineio.server"),
         http_compression=False,
     )
     # Engine.IO hands each packet to Socket.IO inline; Socket.IO still runs every event handler

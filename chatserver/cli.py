@@ -9,6 +9,7 @@ import asyncio
 import gc
 import getpass
 import importlib
+import ipaddress
 import os
 import sys
 from collections.abc import Sequence
@@ -44,6 +45,9 @@ def _register_core(sub: Any) -> None:
     serve.add_argument("--workers", type=int, default=1,
                        help="worker processes (more than 1 needs CHATSERVER_REDIS_URL)")
     serve.add_argument("--log-level", default=os.environ.get("CHATSERVER_LOG_LEVEL", "info"))
+    serve.add_argument("--dev", action="store_true",
+                       help="allow development secrets from the data directory on an address "
+                            "other than loopback")
     serve.set_defaults(run=serve_command)
 
     users = sub.add_parser("users", help="manage staff accounts")
@@ -79,12 +83,33 @@ def _register_keys(sub: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(secrets_from_data_dir=_may_use_data_dir_secrets(args))
     except ConfigError as exc:
         print(f"chatserver: configuration error: {exc}", file=sys.stderr)
         return 2
+    if args.command != "serve":  # serve installs its own level
+        from chatserver import logs
+
+        logs.configure("WARNING")
     code: int = args.run(settings, args)
     return code
+
+
+def _may_use_data_dir_secrets(args: argparse.Namespace) -> bool:
+    """Keys kept beside the database are for a server that only this machine reaches: a
+    server bound to any other address gets them from its environment, unless `--dev`."""
+    if getattr(args, "command", None) != "serve" or args.dev:
+        return True
+    return is_loopback(args.host)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
 
 
 def serve_command(settings: Settings, args: argparse.Namespace) -> int:

@@ -140,8 +140,14 @@ ROLE_NAMES = ("volunteer", "supervisor", "coordinator", "admin")
 PRODUCTION_SECRETS = ("CHATSERVER_DATA_KEY", "CHATSERVER_SECRET_KEY", "CHATSERVER_IP_HASH_KEY")
 
 
+def missing_secrets(env: Mapping[str, str]) -> list[str]:
+    """The secrets that `env` does not set: development would read or generate them in the
+    data directory."""
+    return [name for name in PRODUCTION_SECRETS if not env.get(name, "").strip()]
+
+
 def _production_check(env: Mapping[str, str]) -> None:
-    missing = [name for name in PRODUCTION_SECRETS if not env.get(name, "").strip()]
+    missing = missing_secrets(env)
     if missing:
         raise ConfigError(
             "CHATSERVER_ENV=production needs " + ", ".join(missing)
@@ -218,13 +224,22 @@ class Settings:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, *,
+                 secrets_from_data_dir: bool = True) -> Settings:
+        """`secrets_from_data_dir=False`: a missing secret is an error instead of being read
+        from (or generated into) the data directory, as on a server reachable from outside."""
         env = os.environ if env is None else env
         environment = env.get("CHATSERVER_ENV", "").strip().lower() or "development"
         if environment not in ENVIRONMENTS:
             raise ConfigError(f"CHATSERVER_ENV must be development or production, not {environment!r}")
         if environment == "production":
             _production_check(env)
+        elif not secrets_from_data_dir and missing_secrets(env):
+            raise ConfigError(
+                "refusing to read or generate " + ", ".join(missing_secrets(env))
+                + " in the data directory on an address other than loopback: set them (and "
+                "CHATSERVER_ENV=production), or pass --dev for a development server"
+            )
         data_dir = Path(env.get("CHATSERVER_DATA_DIR") or "./.chatserver").resolve()
         database_url = env.get("CHATSERVER_DATABASE_URL") or (
             f"sqlite+aiosqlite:///{data_dir / 'chatserver.sqlite3'}"

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -26,6 +27,17 @@ MAX_HINTS_IN_FLIGHT = 4
 
 # -- in the worker process ---------------------------------------------------------------------
 
+
+def _start_worker(parent: int, log_level: int) -> None:
+    """First thing in the worker: it dies with the server, leaves Ctrl-C (SIGINT to the whole
+    process group) to the server, which ends it, and logs through the privacy filter."""
+    die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from chatserver import logs
+
+    logs.configure(log_level)
+
+
 _redactor: Any = None
 _research: Any = None  # the strict profile, built on the first research copy (retention only)
 
@@ -36,6 +48,7 @@ def _load() -> bool:
         from redaction import Redactor
 
         _redactor = Redactor()
+        _adopt_library_handlers()
     return True
 
 
@@ -45,8 +58,16 @@ def _redact_research(text: str) -> str:
         from redaction import Redactor
 
         _research = Redactor(profile="research")
+        _adopt_library_handlers()
     result: str = _research.redact(text)
     return result
+
+
+def _adopt_library_handlers() -> None:
+    """spaCy and Presidio attach handlers of their own when imported: route them too."""
+    from chatserver import logs
+
+    logs.adopt_library_handlers()
 
 
 def _redact(text: str) -> tuple[str, list[Entity]]:
@@ -99,9 +120,13 @@ class RedactionWorker:
     async def _load(self) -> None:
         self._ready = False
         self.error = None
+        # The worker is spawned by the first submit, from the event loop's thread, which lives
+        # as long as the server: the kernel ties PR_SET_PDEATHSIG to the spawning thread. (No
+        # max_tasks_per_child: the pool's manager thread would spawn the replacements.)
         self._pool = ProcessPoolExecutor(
             max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-            initializer=die_with_parent, initargs=(os.getpid(),),
+            initializer=_start_worker,
+            initargs=(os.getpid(), logging.getLogger().getEffectiveLevel()),
         )
         loop = asyncio.get_running_loop()
         try:
@@ -171,4 +196,10 @@ class RedactionWorker:
         if self._loading is not None and not self._loading.done():
             self._loading.cancel()
         if self._pool is not None:
+            # shutdown() lets a worker finish what it is doing (loading the pipeline takes
+            # seconds), and the interpreter's exit waits for it: the server would linger.
+            # Python 3.14 has `kill_workers()` for this.
+            workers = list((self._pool._processes or {}).values())
             self._pool.shutdown(wait=False, cancel_futures=True)
+            for process in workers:
+                process.kill()

@@ -37,7 +37,7 @@ def database_url() -> str:
 
 
 async def run_online() -> None:
-    engine = create_async_engine(database_url())
+    engine = create_async_engine(database_url(), hide_parameters=True)
     async with engine.connect() as conn:
         await conn.run_sync(run_on)
         await conn.commit()
