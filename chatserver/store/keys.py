@@ -193,6 +193,9 @@ class DataKeys:
 
 # Unwrapped current keys kept in memory: one per conversation this worker wrote to lately.
 CACHE_MAX = 4096
+# Seconds a key is used from memory before it is read again, with one worker: once an hour for a
+# live conversation costs nothing, and a key destroyed meanwhile leaves memory within the hour.
+IDLE_TTL = 3600.0
 
 
 @dataclass(frozen=True)
@@ -217,12 +220,12 @@ class ConversationKeys:
     """Each conversation's data key: made with the conversation, kept in memory while this worker
     writes its messages (sealing costs no query), replaced on redaction, destroyed with it.
 
-    With one worker (`ttl` None, `grace` 0) a replaced key is deleted as soon as the messages of
-    this worker that were sealed under it are written and re-sealed. With several workers another
-    worker may still hold the old key in memory for up to `ttl` seconds: the old key is retired,
-    and deleted by `sweep` once `grace` seconds have passed and no message is under it any more."""
+    With one worker (`grace` 0) a replaced key is deleted as soon as the messages of this worker
+    that were sealed under it are written and re-sealed. With several workers another worker may
+    still hold the old key in memory for up to `ttl` seconds: the old key is retired, and deleted
+    by `sweep` once `grace` seconds have passed and no message is under it any more."""
 
-    def __init__(self, db: Database, sealer: Sealer, *, ttl: float | None = None,
+    def __init__(self, db: Database, sealer: Sealer, *, ttl: float = IDLE_TTL,
                  grace: float = 0.0) -> None:
         self.db = db
         self.sealer = sealer
@@ -255,7 +258,12 @@ class ConversationKeys:
     def remember(self, conversation_id: str, key: ConversationKey) -> None:
         self._current[conversation_id] = key
         self._current.move_to_end(conversation_id)
-        while len(self._current) > CACHE_MAX:
+        # Oldest first: beyond the bound, or read longer ago than `ttl` (an ended conversation's
+        # key does not stay in memory for ever).
+        while self._current:
+            oldest = next(iter(self._current.values()))
+            if len(self._current) <= CACHE_MAX and time.monotonic() - oldest.loaded <= self.ttl:
+                break
             self._current.popitem(last=False)
 
     def forget(self, conversation_id: str) -> None:
@@ -263,7 +271,7 @@ class ConversationKeys:
 
     def cached(self, conversation_id: str) -> ConversationKey | None:
         key = self._current.get(conversation_id)
-        if key is not None and self.ttl is not None and time.monotonic() - key.loaded > self.ttl:
+        if key is not None and time.monotonic() - key.loaded > self.ttl:
             return None
         return key
 
@@ -292,16 +300,13 @@ class ConversationKeys:
     async def for_reading(self, conversation_id: str, versions: Iterable[str]
                           ) -> dict[str, AESGCM]:
         """The keys of these versions that still exist (a destroyed one is simply absent)."""
+        # Read from the database, not memory: a key destroyed elsewhere (retention's move to
+        # research, another worker) must not open anything here either.
         wanted = set(versions)
-        found: dict[str, AESGCM] = {}
-        key = self._current.get(conversation_id)
-        if key is not None and key.version in wanted:
-            found[key.version] = key.aead
-            wanted.discard(key.version)
-        if wanted:
-            async with self.db.engine.connect() as conn:
-                found.update(await self._versions(conn, conversation_id, wanted))
-        return found
+        if not wanted:
+            return {}
+        async with self.db.engine.connect() as conn:
+            return await self._versions(conn, conversation_id, wanted)
 
     async def _versions(self, conn: AsyncConnection, conversation_id: str,
                         versions: Iterable[str]) -> dict[str, AESGCM]:
@@ -328,6 +333,10 @@ class ConversationKeys:
         event = self._written.get(conversation_id)
         if event is not None:
             event.set()
+
+    def draining(self, conversation_id: str) -> bool:
+        """Whether a re-keying of the conversation waits for messages on their way."""
+        return conversation_id in self._written
 
     async def _drain(self, conversation_id: str, keep: str) -> None:
         """Until every message this worker sealed under another version than `keep` is written
