@@ -110,9 +110,11 @@ class RotationReport:
 class DataKeys:
     """The sealed columns, counted and re-sealed under the current key."""
 
-    def __init__(self, db: Database, sealer: Sealer) -> None:
+    def __init__(self, db: Database, sealer: Sealer,
+                 conversation_keys: ConversationKeys | None = None) -> None:
         self.db = db
         self.sealer = sealer
+        self.conversation_keys = conversation_keys
 
     async def counts(self) -> dict[str, Counter[str]]:
         """Per sealed column: how many values are sealed under each key id."""
@@ -133,7 +135,8 @@ class DataKeys:
 
     async def rotate(self, batch: int = 500,
                      on_batch: Callable[[str, int], None] | None = None) -> RotationReport:
-        """Re-seal every sealed value that is not under the store's current key.
+        """Re-seal every sealed value that is not under the store's current key; messages
+        written before conversation keys move to their conversation's key.
 
         Rows are walked in key order, so a value that cannot be opened (its key is no longer
         configured, or it was tampered with) is counted and passed, never retried for ever. A
@@ -149,25 +152,33 @@ class DataKeys:
                 .where(pk == bindparam("b_pk"), col.column == bindparam("b_old"))
                 .values({col.column.name: bindparam("b_new")})
             )
+            # Old messages move to conversation keys even when under the current master key.
+            to_conversation_keys = (col.name == "messages.text"
+                                    and self.conversation_keys is not None)
             after: Any = None
             while True:
-                q = (
-                    select(col.table)
-                    .where(col.column.is_not(None),
-                           ~col.column.startswith(current, autoescape=True))
-                    .order_by(col.order)
-                    .limit(batch)
-                )
+                q = select(col.table).where(col.column.is_not(None)).order_by(col.order).limit(batch)
+                if not to_conversation_keys:
+                    q = q.where(~col.column.startswith(current, autoescape=True))
                 if after is not None:
                     q = q.where(col.order > after)
                 if col.other_prefix:
                     q = q.where(~col.column.startswith(col.other_prefix, autoescape=True))
+                moving: list[str] = []
                 async with self.db.tx() as conn:
                     rows = (await conn.execute(q)).all()
                     if not rows:
                         break
+                    if to_conversation_keys:
+                        # Messages written before migration 0006 move to their conversation's
+                        # own key (those of a conversation that is gone: the master key).
+                        moving = list(dict.fromkeys(r.conversation_id for r in rows))
+                        moving = list((await conn.execute(
+                            select(conversations.c.id).where(conversations.c.id.in_(moving))
+                        )).scalars())
                     params = []
-                    for r in rows:
+                    for r in rows if not moving else [
+                            r for r in rows if r.conversation_id not in moving]:
                         old = getattr(r, col.column.name)
                         context = col.context(r)
                         try:
@@ -179,11 +190,18 @@ class DataKeys:
                                        "b_new": sealer.seal(plain, context)})
                     if params:
                         await conn.execute(stmt, params)
+                done = len(params)
+                for conversation_id in moving:
+                    assert self.conversation_keys is not None
+                    moved = await self.conversation_keys.rekey(conversation_id, fresh=False)
+                    done += moved.resealed
+                    if moved.unreadable:
+                        report.unreadable[col.name] += moved.unreadable
                 after = getattr(rows[-1], col.order.name)
-                report.resealed[col.name] += len(params)
+                report.resealed[col.name] += done
                 report.batches += 1
                 if on_batch is not None:
-                    on_batch(col.name, len(params))
+                    on_batch(col.name, done)
         await self.db.checkpoint()
         report.seconds = time.perf_counter() - started
         return report

@@ -46,7 +46,7 @@ class Store:
         self.audit = AuditLog(db)
         self.research = Research(db)
         self.subject_requests = SubjectRequests(db)
-        self.keys = DataKeys(db, sealer)
+        self.keys = DataKeys(db, sealer, self.conversation_keys)
         self._sweeper: asyncio.Task[None] | None = None
 
     @classmethod

@@ -212,6 +212,27 @@ async def test_messages_sealed_before_conversation_keys_keep_opening_and_move_on
     assert (await store.keys.counts())["messages.text"] == {}
 
 
+async def test_rotation_moves_messages_sealed_before_conversation_keys_to_them(
+    store: Store,
+) -> None:
+    cids = [await new_conversation(store) for _ in range(3)]
+    async with store.db.tx() as conn:  # as written before migration 0006
+        for i in range(9):
+            mid = new_message_id(T0 + timedelta(seconds=i))
+            await conn.execute(messages.insert().values(
+                id=mid, conversation_id=cids[i % 3], sender="chatter",
+                text=store.sealer.seal(f"oud {i}", mid), created_at=T0, redacted=False,
+                checked=False))
+    report = await store.keys.rotate(batch=2)
+    assert report.resealed["messages.text"] == 9 and not report.unreadable
+    assert (await store.keys.counts())["messages.text"] == {}
+    for k, cid in enumerate(cids):
+        assert [m.text for m in await store.messages.of_conversation(cid)] == [
+            f"oud {i}" for i in range(k, 9, 3)]
+        assert all(conversation_version(t) for t in (await stored(store, cid)).values())
+        assert len(await key_rows(store, cid)) == 1
+
+
 # -- erasure and retention ------------------------------------------------------------------
 
 
