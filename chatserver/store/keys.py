@@ -251,7 +251,7 @@ class ConversationKeys:
         self.grace = grace
         self._current: OrderedDict[str, ConversationKey] = OrderedDict()
         # Messages sealed and not yet written, per conversation and key version.
-        self._inflight: dict[str, Counter[str]] = {}
+        self._inflight: dict[tuple[str, str], int] = {}
         self._written: dict[str, asyncio.Event] = {}
         self._rekeying = KeyedLock()
 
@@ -289,7 +289,7 @@ class ConversationKeys:
 
     def cached(self, conversation_id: str) -> ConversationKey | None:
         key = self._current.get(conversation_id)
-        if key is not None and time.monotonic() - key.loaded > self.ttl:
+        if key is not None and time.monotonic() > key.loaded + self.ttl:
             return None
         return key
 
@@ -339,18 +339,20 @@ class ConversationKeys:
     # -- messages on their way to the writer --------------------------------------------------
 
     def writing(self, conversation_id: str, version: str) -> None:
-        self._inflight.setdefault(conversation_id, Counter())[version] += 1
+        key = (conversation_id, version)
+        self._inflight[key] = self._inflight.get(key, 0) + 1
 
     def written(self, conversation_id: str, version: str) -> None:
-        counts = self._inflight[conversation_id]
-        counts[version] -= 1
-        if counts[version] <= 0:
-            del counts[version]
-            if not counts:
-                del self._inflight[conversation_id]
-        event = self._written.get(conversation_id)
-        if event is not None:
-            event.set()
+        key = (conversation_id, version)
+        n = self._inflight[key] - 1
+        if n:
+            self._inflight[key] = n
+        else:
+            del self._inflight[key]
+        if self._written:  # only while a re-keying waits
+            event = self._written.get(conversation_id)
+            if event is not None:
+                event.set()
 
     def draining(self, conversation_id: str) -> bool:
         """Whether a re-keying of the conversation waits for messages on their way."""
@@ -359,7 +361,7 @@ class ConversationKeys:
     async def _drain(self, conversation_id: str, keep: str) -> None:
         """Until every message this worker sealed under another version than `keep` is written
         (or failed): it would otherwise land after the re-seal, under a deleted key."""
-        while any(v != keep for v in self._inflight.get(conversation_id, ())):
+        while any(c == conversation_id and v != keep for c, v in self._inflight):
             event = self._written.setdefault(conversation_id, asyncio.Event())
             event.clear()
             await event.wait()
