@@ -8,6 +8,8 @@ Messages written before this migration stay sealed under the master key and keep
 redaction re-seals the whole conversation under a new conversation key, and
 `chatserver keys rotate` moves the rest.
 
+Downgrading drops the keys: every message sealed under one no longer opens (shredded).
+
 Revision ID: 0006
 Revises: 0004
 Create Date: 2026-12-02 03:45:00
