@@ -1,6 +1,8 @@
 """Conversations and their contact rows: start, look up, update, end of life.
 
-Removal lives here too: retention's address sweep and erasure on a data subject's request."""
+Removal lives here too: retention's address sweep and erasure on a data subject's request. Each
+conversation gets its own data key when it starts; removing the conversation destroys its keys
+(also by `ON DELETE CASCADE`, for removals elsewhere such as retention's move to research)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,14 @@ from typing import Any
 from sqlalchemy import and_, delete, func, select, update
 
 from chatserver.store.db import Database
-from chatserver.store.models import contacts, conversations, messages, sanctions
+from chatserver.store.keys import ConversationKeys
+from chatserver.store.models import (
+    contacts,
+    conversation_keys,
+    conversations,
+    messages,
+    sanctions,
+)
 from chatserver.store.records import from_row
 
 
@@ -54,11 +63,14 @@ class ConversationSummary:
 
 
 class Conversations:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, keys: ConversationKeys) -> None:
         self.db = db
+        self.keys = keys
 
     async def start(self, values: dict[str, Any]) -> int:
-        """Insert a conversation and its contact row; returns the earlier contacts' count."""
+        """Insert a conversation, its data key and its contact row; returns the earlier
+        contacts' count. The key stays in memory: its messages are sealed without a query."""
+        key_row, key = self.keys.new_row(values["id"])
         async with self.db.tx() as conn:
             count = 0
             if values.get("address_hash"):
@@ -75,6 +87,8 @@ class Conversations:
                     )
                 )
             await conn.execute(conversations.insert().values(contact_count=count, **values))
+            await conn.execute(conversation_keys.insert().values(**key_row))
+        self.keys.remember(values["id"], key)
         return int(count)
 
     async def get(self, conversation_id: str) -> ConversationRecord | None:
@@ -111,6 +125,7 @@ class Conversations:
 
     async def delete(self, conversation_id: str) -> None:
         async with self.db.tx() as conn:
+            await self.keys.destroy(conn, conversation_id)
             await conn.execute(delete(messages).where(messages.c.conversation_id == conversation_id))
             await conn.execute(delete(conversations).where(conversations.c.id == conversation_id))
 
@@ -179,8 +194,9 @@ class Conversations:
                 "conversations": int(conv_dropped or 0)}
 
     async def erase(self, conversation_id: str, now: datetime) -> dict[str, int]:
-        """Erasure on request: messages, the conversation (with its reference and address hash),
-        its contact row and its sanctions that are over. Sanctions in force are kept."""
+        """Erasure on request: the conversation's keys (no copy of its text opens any more),
+        messages, the conversation (with its reference and address hash), its contact row and
+        its sanctions that are over. Sanctions in force are kept."""
         async with self.db.tx() as conn:
             row = (
                 await conn.execute(select(conversations).where(conversations.c.id == conversation_id))
@@ -188,6 +204,7 @@ class Conversations:
             if row is None:
                 return {"conversation": 0, "messages": 0, "contacts": 0, "sanctions": 0,
                         "sanctions_kept": 0}
+            await self.keys.destroy(conn, conversation_id)
             msgs = (
                 await conn.execute(
                     delete(messages).where(messages.c.conversation_id == conversation_id))

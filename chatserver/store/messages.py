@@ -1,9 +1,13 @@
 """Messages: sealed text written through the group-commit writer, read back opened.
 
-An added message is committed before `add` returns, so an ack sent after it means durable."""
+An added message is committed before `add` returns, so an ack sent after it means durable. Its
+text is sealed under its conversation's own key (keys.ConversationKeys), held in memory while the
+conversation is live: sealing costs no query. A redaction re-seals the conversation under a fresh
+key and destroys the old one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,10 +16,13 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Row
 
 from chatserver.store.db import Database
+from chatserver.store.keys import ConversationKeys
 from chatserver.store.models import messages
 from chatserver.store.records import new_message_id, utc
-from chatserver.store.sealing import Sealer
+from chatserver.store.sealing import Sealer, conversation_version, seal_under
 from chatserver.store.sqlite_writer import Delivered
+
+Opener = Callable[[str, str], str]
 
 
 @dataclass(frozen=True)
@@ -32,9 +39,10 @@ class MessageRow:
 
 
 class Messages:
-    def __init__(self, db: Database, sealer: Sealer) -> None:
+    def __init__(self, db: Database, sealer: Sealer, keys: ConversationKeys) -> None:
         self.db = db
         self.sealer = sealer
+        self.keys = keys
 
     async def add(
         self,
@@ -49,18 +57,24 @@ class Messages:
         """Store a message; returns once it is committed. A repeated client_id returns the
         message stored the first time, marked `duplicate`."""
         mid = new_message_id(at)
+        key = self.keys.cached(conversation_id) or await self.keys.current(conversation_id)
         row = {
             "id": mid,
             "conversation_id": conversation_id,
             "sender": sender,
             "staff_id": staff_id,
-            "text": self.sealer.seal(plain, mid),
+            "text": seal_under(key.aead, key.version, plain, mid),
             "client_id": client_id,
             "created_at": at,
             "redacted": False,
             "checked": False,
         }
-        seq = await self.db.write_message(row)
+        # A redaction waits for the messages sealed under the key it replaces.
+        self.keys.writing(conversation_id, key.version)
+        try:
+            seq = await self.db.write_message(row)
+        finally:
+            self.keys.written(conversation_id, key.version)
         if seq is not None:
             return MessageRow(mid, seq, conversation_id, sender, plain, at)
         # A retry of a message already stored (same client_id): the first one, as it was.
@@ -75,20 +89,30 @@ class Messages:
             ).first()
         if prior is None:
             raise RuntimeError("message insert skipped without a conflicting row")
-        return self._message(prior, duplicate=True)
+        (opened,) = await self._opened(conversation_id, [prior], duplicate=True)
+        return opened
 
     def mark_delivered(self, conversation_id: str, seq: int) -> None:
         """The chatter acknowledged the conversation's messages up to `seq`; recorded with the
         next batch of messages (nobody waits for it)."""
         self.db.mark_delivered(Delivered(conversation_id, seq))
 
-    def _message(self, r: Row[Any], duplicate: bool = False) -> MessageRow:
+    async def _opened(self, conversation_id: str, rows: Sequence[Row[Any]],
+                      duplicate: bool = False) -> list[MessageRow]:
+        """The rows with their text opened: the keys they need are read once for all."""
+        keys = await self.keys.for_reading(conversation_id, {
+            v for r in rows if (v := conversation_version(r.text)) is not None})
+        opener = self.keys.opener(keys)
+        return [self._message(r, opener, duplicate) for r in rows]
+
+    @staticmethod
+    def _message(r: Row[Any], opener: Opener, duplicate: bool = False) -> MessageRow:
         return MessageRow(
             id=r.id,
             seq=r.seq,
             conversation_id=r.conversation_id,
             sender=r.sender,
-            text=self.sealer.open(r.text, r.id),
+            text=opener(r.text, r.id),
             ts=utc(r.created_at) or r.created_at,
             redacted=bool(r.redacted),
             checked=bool(r.checked),
@@ -102,7 +126,8 @@ class Messages:
                 .where(messages.c.conversation_id == conversation_id, messages.c.seq > after_seq)
                 .order_by(messages.c.seq)
             )
-            return [self._message(r) for r in rows]
+            found = rows.all()
+        return await self._opened(conversation_id, found)
 
     async def redacted(self, conversation_id: str) -> list[MessageRow]:
         """The conversation's redacted messages in order, with their text as it is now."""
@@ -112,7 +137,8 @@ class Messages:
                 .where(messages.c.conversation_id == conversation_id, messages.c.redacted)
                 .order_by(messages.c.seq)
             )
-            return [self._message(r) for r in rows]
+            found = rows.all()
+        return await self._opened(conversation_id, found)
 
     async def get(self, conversation_id: str, message_id: str) -> MessageRow | None:
         async with self.db.engine.connect() as conn:
@@ -123,14 +149,23 @@ class Messages:
                     )
                 )
             ).first()
-        return self._message(r) if r is not None else None
+        return (await self._opened(conversation_id, [r]))[0] if r is not None else None
 
     async def replace_text(self, message_id: str, new_text: str, *, redacted: bool) -> None:
-        """Overwrite a message's text for good (the old ciphertext is zeroed in the file)."""
-        async with self.db.engine.begin() as conn:
-            values: dict[str, Any] = {"checked": True}
-            if redacted:
-                values.update(text=self.sealer.seal(new_text, message_id), redacted=True)
-            await conn.execute(update(messages).where(messages.c.id == message_id).values(**values))
-        if redacted:
-            await self.db.checkpoint_after_write()
+        """Overwrite a message's text for good. A redaction re-seals the conversation under a
+        fresh key and destroys the old one: no copy of the old text (in a backup, the WAL, a
+        dead row version) can be opened after it, and the file holds none (zeroed, checkpoint)."""
+        if not redacted:
+            async with self.db.tx() as conn:
+                await conn.execute(
+                    update(messages).where(messages.c.id == message_id).values(checked=True))
+            return
+        async with self.db.engine.connect() as conn:
+            cid = (await conn.execute(
+                select(messages.c.conversation_id).where(messages.c.id == message_id)
+            )).scalar_one_or_none()
+        if cid is None:
+            return
+        await self.keys.rekey(cid, {message_id: new_text},
+                              values={"redacted": True, "checked": True})
+        await self.db.checkpoint_after_write()

@@ -90,6 +90,24 @@ messages = Table(
     UniqueConstraint("conversation_id", "client_id", name="uq_messages_client_id"),
 )
 
+# Each conversation's own data key, wrapped (sealed) under the current master key: messages are
+# sealed under it (`c1:<version>:...`). Deleting the row is crypto-shredding: every copy of the
+# text sealed under it, in a backup, the WAL or a dead row version, can no longer be opened.
+# Redaction adds a fresh version, re-seals the conversation and deletes the old one; erasure and
+# retention delete the conversation, and its keys with it (ON DELETE CASCADE). `retired_at`:
+# superseded, kept only while another worker may still seal under it (keys.py).
+conversation_keys = Table(
+    "conversation_keys",
+    metadata,
+    Column("id", String(48), primary_key=True),  # "<conversation id>.<version>"
+    Column("conversation_id", String(32),
+           ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("version", String(16), nullable=False),
+    Column("key", String(255), nullable=False),  # sealed under a master key: about 100 chars
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("retired_at", DateTime(timezone=True)),
+)
+
 # One row per conversation start, kept (by hash only) longer than the conversation itself so
 # that `contact_count` survives retention; dropped after the address retention period.
 contacts = Table(

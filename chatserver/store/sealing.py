@@ -1,6 +1,12 @@
 """Authenticated encryption of free text at rest (AES-256-GCM with key ids).
 
-A copy of the database alone reveals no conversation; keys rotate by id."""
+A copy of the database alone reveals no conversation; keys rotate by id.
+
+Two kinds of sealed value. `g1:<kid>:...` is sealed under a master key (`CHATSERVER_DATA_KEY`):
+TOTP secrets, topics, the conversation keys themselves, and messages written before migration
+0006. `c1:<version>:...` is a message sealed under its conversation's own data key (keys.py):
+destroying that key (redaction, erasure, retention) makes every copy of the text unreadable,
+in backups, WAL and dead row versions alike (crypto-shredding)."""
 
 from __future__ import annotations
 
@@ -11,6 +17,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 PREFIX = "g1"
+# A message sealed under its conversation key of this version (see keys.ConversationKeys).
+CONVERSATION_PREFIX = "c1"
 
 
 class SealError(Exception):
@@ -49,3 +57,25 @@ class Sealer:
 
     def key_id(self, sealed: str) -> str:
         return sealed.split(":", 2)[1]
+
+
+def seal_under(aead: AESGCM, version: str, text: str, context: str) -> str:
+    """`text` sealed under a conversation key of `version` (the version is not secret)."""
+    nonce = os.urandom(12)
+    ct = aead.encrypt(nonce, text.encode(), context.encode())
+    return f"{CONVERSATION_PREFIX}:{version}:{base64.b64encode(nonce + ct).decode()}"
+
+
+def open_under(aead: AESGCM, sealed: str, context: str) -> str:
+    raw = base64.b64decode(sealed.split(":", 2)[2])
+    try:
+        return aead.decrypt(raw[:12], raw[12:], context.encode()).decode()
+    except InvalidTag as exc:
+        raise SealError("sealed value does not authenticate") from exc
+
+
+def conversation_version(sealed: str) -> str | None:
+    """The conversation key version a message is sealed under; None when it is sealed under a
+    master key (written before conversation keys existed)."""
+    prefix, _, rest = sealed.partition(":")
+    return rest.partition(":")[0] if prefix == CONVERSATION_PREFIX else None

@@ -96,23 +96,28 @@ async def test_rotation_reseals_everything_is_resumable_and_the_old_key_can_go(
         pass
 
     def stop_after_one_batch(column: str, n: int) -> None:
-        if column == "messages.text" and n == 300:
+        if column == "conversation_keys.key" and n == 5:
             raise Interrupted
 
+    # Messages are sealed under their conversation's key; the conversation keys are sealed
+    # under the master key, so rotation re-seals those, not the 1,200 messages.
     with pytest.raises(Interrupted):
-        await store.keys.rotate(batch=300, on_batch=stop_after_one_batch)
+        await store.keys.rotate(batch=5, on_batch=stop_after_one_batch)
     half = await store.keys.counts()
-    assert half["messages.text"] == {"new2": 300, "old1": 900}
+    assert half["conversation_keys.key"] == {"new2": 5, "old1": 7}
+    assert half["messages.text"] == {}
     # ... everything is readable in between, and a second run finishes the job.
     assert len(await store.messages.of_conversation(ids[0])) == 100
-    report = await store.keys.rotate(batch=300)
-    assert report.resealed["messages.text"] == 900
+    assert len(await store.messages.of_conversation(ids[11])) == 100
+    report = await store.keys.rotate(batch=5)
+    assert report.resealed["conversation_keys.key"] == 7
+    assert report.resealed["messages.text"] == 0
     assert report.resealed["conversations.chatter_topic"] == 12
     assert report.resealed["staff_users.totp_secret"] == 1
     assert not report.unreadable
-    assert (await store.keys.rotate(batch=300)).total == 0  # idempotent: nothing left to do
+    assert (await store.keys.rotate(batch=5)).total == 0  # idempotent: nothing left to do
     counts = await store.keys.counts()
-    assert all(set(c) == {"new2"} for c in counts.values()), counts
+    assert all(set(c) == {"new2"} for name, c in counts.items() if name != "messages.text"), counts
     await store.close()
 
     # Without the old key every value still opens.
@@ -141,9 +146,9 @@ async def test_values_under_a_missing_key_are_reported_not_lost(settings: Settin
     await store.start()
     try:
         report = await store.keys.rotate(batch=2)
-        assert report.unreadable["messages.text"] == 3
+        assert report.unreadable["conversation_keys.key"] == 1
         assert report.total == 0
-        assert (await store.keys.counts())["messages.text"] == {"lost1": 3}
+        assert (await store.keys.counts())["conversation_keys.key"] == {"lost1": 1}
     finally:
         await store.close()
 
