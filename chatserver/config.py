@@ -158,6 +158,25 @@ def _production_check(env: Mapping[str, str]) -> None:
             "CHATSERVER_ENV=production needs CHATSERVER_ALLOWED_ORIGINS "
             "(the https origins of the widget and console, e.g. https://chat.example.nl)"
         )
+    redis_url = env.get("CHATSERVER_REDIS_URL", "").strip()
+    if redis_url.lower().startswith("redis://") and not _bool(
+        env, "CHATSERVER_REDIS_ALLOW_PLAINTEXT", False
+    ):
+        # Live state carries conversation metadata between the workers: not in the clear on a
+        # network. A Redis on the same host may be waived explicitly; a unix:// socket needs no TLS.
+        raise ConfigError(
+            "CHATSERVER_ENV=production needs TLS to Redis: CHATSERVER_REDIS_URL must start "
+            "with rediss:// (set CHATSERVER_REDIS_ALLOW_PLAINTEXT=1 only for a Redis that no "
+            "network carries, e.g. on the same host)"
+        )
+
+
+def _metrics_token(env: Mapping[str, str]) -> str | None:
+    """The operators' bearer token for /metrics; without it the endpoint does not exist."""
+    raw = env.get("CHATSERVER_METRICS_TOKEN", "").strip()
+    if raw and len(raw) < 32:
+        raise ConfigError("CHATSERVER_METRICS_TOKEN must be at least 32 characters")
+    return raw or None
 
 
 def _roles(env: Mapping[str, str], name: str) -> tuple[str, ...]:
@@ -221,6 +240,8 @@ class Settings:
     address_connects_burst: int = 300
     address_rate_per_second: float = 200.0
     address_rate_burst: int = 1000
+    # Bearer token of the operators' /metrics; None: the endpoint answers 404.
+    metrics_token: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -308,6 +329,7 @@ class Settings:
                 env, "CHATSERVER_ADDRESS_RATE_PER_SECOND", 200.0, 0.1, 100_000
             ),
             address_rate_burst=_int(env, "CHATSERVER_ADDRESS_RATE_BURST", 1000, 1, 1_000_000),
+            metrics_token=_metrics_token(env),
         )
 
     def with_(self, **changes: Any) -> Settings:
