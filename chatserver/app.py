@@ -22,7 +22,7 @@ from chatserver.config import Settings
 from chatserver.connections import Connections
 from chatserver.context import Context
 from chatserver.live import LiveState, MemoryLiveState
-from chatserver.outbox import Outbox
+from chatserver.metrics import Meter, MeteredOutbox, MeteredRedactionWorker
 from chatserver.privacy.retention import RetentionLoop
 from chatserver.realtime.chat import ChatNamespace
 from chatserver.realtime.server import ChatServer
@@ -33,6 +33,7 @@ from chatserver.service import ChatService
 from chatserver.store import Store
 from chatserver.web import api as api_module
 from chatserver.web import erase, pages
+from chatserver.web import metrics as metrics_web
 from chatserver.web.headers import BodyLimit, SecurityHeaders
 from chatserver.web.moderation import routes as moderation_routes
 from chatserver.web.privacy import routes as privacy_routes
@@ -119,8 +120,9 @@ def create_app(settings: Settings, clock: Clock | None = None,
     store = Store.from_settings(settings)
     live = live or build_live(settings)
     sio = build_sio(settings)
-    redactor = RedactionWorker(enabled=settings.redactor_enabled)
-    ctx = Context(settings, clock, store, live, redactor, Outbox(sio),
+    meter = Meter()
+    redactor = MeteredRedactionWorker(meter, enabled=settings.redactor_enabled)
+    ctx = Context(settings, clock, store, live, redactor, MeteredOutbox(sio, meter, clock),
                   Connections(settings, clock))
     service = ChatService(ctx)
     sessions = Sessions(store, timedelta(minutes=settings.session_idle_minutes),
@@ -154,7 +156,7 @@ def create_app(settings: Settings, clock: Clock | None = None,
 
     http = Starlette(
         routes=[*api.routes(), *moderation_routes(api), *privacy_routes(api), *erase.routes(ctx),
-                *pages.routes()],
+                *metrics_web.routes(ctx, meter), *pages.routes()],
         lifespan=lifespan,
         exception_handlers={
             404: api_module.not_found,
