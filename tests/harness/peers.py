@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import socketio
@@ -19,10 +19,11 @@ TIMEOUT = 10.0
 class Peer:
     """One Socket.IO client on one namespace, with every received event recorded."""
 
-    def __init__(self, base_url: str, namespace: str) -> None:
+    def __init__(self, base_url: str, namespace: str, **client: Any) -> None:
+        """`client`: more options of `socketio.AsyncClient` (`ssl_verify`, `http_session`)."""
         self.base_url = base_url
         self.namespace = namespace
-        self.sio = socketio.AsyncClient(reconnection=False)
+        self.sio = socketio.AsyncClient(reconnection=False, **client)
         self.events: dict[str, list[Any]] = defaultdict(list)
         self._changed = asyncio.Condition()
         self.connect_error: Any = None
@@ -49,9 +50,10 @@ class Peer:
                 self.connect_error = data
                 self._changed.notify_all()
 
-    async def connect(self, auth: Any = None, headers: dict[str, str] | None = None) -> None:
+    async def connect(self, auth: Any = None, headers: dict[str, str] | None = None,
+                      transports: Sequence[str] = ("websocket",)) -> None:
         await self.sio.connect(
-            self.base_url, namespaces=[self.namespace], transports=["websocket"], auth=auth,
+            self.base_url, namespaces=[self.namespace], transports=list(transports), auth=auth,
             headers=headers or {}, wait_timeout=TIMEOUT,
         )
 
