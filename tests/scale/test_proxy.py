@@ -9,6 +9,7 @@ the only trusted proxy)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,9 @@ PROXY = "127.0.0.1"
 async def proxied(cluster: Cluster, tmp_path: Path) -> AsyncIterator[Nginx]:
     if nginx_binary() is None:
         pytest.skip("nginx is not installed (bin/setup --test installs it)")
+    # A short ping interval: long polls come back sooner, and the clients' closing with them.
     cluster.env.update(CHATSERVER_TRUSTED_PROXIES=f"{PROXY}/32",
-                       CHATSERVER_METRICS_TOKEN=TOKEN)
+                       CHATSERVER_METRICS_TOKEN=TOKEN, CHATSERVER_PING_INTERVAL="3")
     await cluster.add_users("vera")
     # Started from this (the main) thread: children die with the thread that started them.
     workers = cluster.start(2)
@@ -82,8 +84,8 @@ class Clients:
         return peer
 
     async def close(self) -> None:
-        for peer in self.peers:
-            await peer.close()
+        # At once: a long-polling client's disconnect waits for its poll to come back.
+        await asyncio.gather(*(peer.close() for peer in self.peers))
 
 
 @pytest.fixture
