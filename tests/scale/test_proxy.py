@@ -124,6 +124,9 @@ async def test_websockets_spread_over_both_workers_and_chat_across_them(
     proxied: Nginx, cluster: Cluster, clients: Clients,
 ) -> None:
     workers = cluster.workers
+    for worker in workers:  # each worker's own health, in its own /metrics
+        assert await gauge(worker, "chatserver_redis_up") == 1
+        assert await gauge(worker, "chatserver_database_up") == 1
     vera = await clients.volunteer(proxied)
     assert (await vera.call("available", {"capacity": 1}))["ok"]
     home = [await gauge(w, "chatserver_available_volunteers") for w in workers].index(1)
