@@ -16,6 +16,7 @@ from chatserver.ratelimit import Bucket
 
 @dataclass
 class ChatterConnection:
+    sid: str
     address_hash: str
     bucket: Bucket
     conversation_id: str | None = None
@@ -24,6 +25,7 @@ class ChatterConnection:
 
 @dataclass
 class StaffConnection:
+    sid: str
     member: StaffMember
     bucket: Bucket
     monitoring: set[str] = field(default_factory=set)
@@ -44,7 +46,7 @@ class Connections:
     # -- chatters ------------------------------------------------------------------------------
 
     def add_chatter(self, sid: str, address_hash: str) -> ChatterConnection:
-        conn = self.chatters[sid] = ChatterConnection(address_hash, self._bucket())
+        conn = self.chatters[sid] = ChatterConnection(sid, address_hash, self._bucket())
         return conn
 
     def chatter(self, sid: str) -> ChatterConnection:
@@ -69,7 +71,7 @@ class Connections:
     # -- staff ---------------------------------------------------------------------------------
 
     def add_staff(self, sid: str, member: StaffMember) -> StaffConnection:
-        conn = self.staff[sid] = StaffConnection(member, self._bucket())
+        conn = self.staff[sid] = StaffConnection(sid, member, self._bucket())
         return conn
 
     def require(self, sid: str, role: str = "volunteer") -> StaffConnection:

@@ -98,6 +98,22 @@ def span(payload: dict[str, Any], text_length: int) -> Span:
     return Span(start, end, str(kind))
 
 
+@dataclass(frozen=True)
+class BlockRequest:
+    conversation_id: str | None
+    days: int | None  # None: the default
+    reason: str | None
+
+
+def block_request(payload: dict[str, Any]) -> BlockRequest:
+    """A block's payload, alike on /staff (`block`) and HTTP (`POST /api/moderation/blocks`)."""
+    return BlockRequest(
+        conversation_id=ident(payload, "conversation_id"),
+        days=integer(payload, "days", 1, 3650),
+        reason=optional_text(payload, "reason", 500),
+    )
+
+
 # -- outbound ----------------------------------------------------------------------------------
 
 CHAT = "/chat"
