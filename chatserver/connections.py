@@ -20,6 +20,8 @@ class ChatterConnection:
     address_hash: str
     bucket: Bucket
     conversation_id: str | None = None
+    # The conversation that ended while this socket had it: what `erase` erases.
+    ended_conversation_id: str | None = None
     starting: bool = False  # a `start` is under way: a second one on this socket waits its turn
 
 
@@ -63,6 +65,10 @@ class Connections:
 
     def has_chatter(self, sid: str | None) -> bool:
         return sid in self.chatters
+
+    def chatters_in(self, conversation_id: str) -> list[ChatterConnection]:
+        """This worker's chatter sockets of one conversation."""
+        return [c for c in self.chatters.values() if c.conversation_id == conversation_id]
 
     def local_conversations(self) -> set[str]:
         """The conversations whose chatter is connected to this worker."""

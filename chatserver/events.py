@@ -63,12 +63,20 @@ def boolean(payload: dict[str, Any], key: str) -> bool:
 
 
 def topic(payload: dict[str, Any], topics: tuple[str, ...], key: str = "topic") -> str | None:
+    """One of `topics`, matched case-insensitively and returned in its canonical form."""
     value = payload.get(key)
     if value is None:
         return None
-    if not isinstance(value, str) or value not in topics:
+    found = canonical_topic(value, topics) if isinstance(value, str) else None
+    if found is None:
         raise ChatError("invalid", f"`{key}` moet een van de onderwerpen uit de lijst zijn.")
-    return value
+    return found
+
+
+def canonical_topic(value: str, topics: tuple[str, ...]) -> str | None:
+    """The topic of the list that `value` names, whatever its case and surrounding spaces."""
+    wanted = value.strip().casefold()
+    return next((t for t in topics if t.casefold() == wanted), None)
 
 
 def optional_text(payload: dict[str, Any], key: str, max_length: int) -> str | None:

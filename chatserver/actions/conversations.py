@@ -18,6 +18,7 @@ from chatserver.errors import ChatError, Refused
 from chatserver.events import Reason
 from chatserver.live import LiveConversation, LiveUnavailable
 from chatserver.privacy import references
+from chatserver.privacy.self_erasure import erase_own
 from chatserver.store import new_id, utc
 
 try:
@@ -106,12 +107,16 @@ async def _start(ctx: Context, chatter: ChatterConnection, age: int | None,
     cid = new_id()
     token = references.new_resume_token()
     alias = references.new_alias()
+    # The reference is the chatter's from the start (a chatter who closes the tab early still
+    # has it); its hash is stored now, so a request or erasure with it finds the conversation.
+    reference = references.reference_for(s.secret_key, cid)
     contact_count = await ctx.store.conversations.start(
         {
             "id": cid,
             "alias": alias,
             "address_hash": chatter.address_hash,
             "resume_hash": references.resume_hash(s.secret_key, token),
+            "reference_hash": references.reference_hash(s.secret_key, reference),
             "status": "waiting",
             "created_at": now,
             "chatter_age": age,
@@ -132,13 +137,15 @@ async def _start(ctx: Context, chatter: ChatterConnection, age: int | None,
     await ctx.outbox.join_conversation(chatter.sid, cid)
     ctx.worker.positions[cid] = position
     ctx.worker.spawn(queue.changed(ctx), "after-start")
-    return {"ok": True, "conversation_id": cid, "position": position, "resume_token": token}
+    return {"ok": True, "conversation_id": cid, "position": position, "resume_token": token,
+            "reference": reference}
 
 
 async def leave(ctx: Context, chatter: ChatterConnection) -> dict[str, Any]:
     conv = await current(ctx, chatter)
     reference = await end(ctx, conv.id, "chatter")
     chatter.conversation_id = None
+    chatter.ended_conversation_id = conv.id
     return {"ok": True, "reference": reference}
 
 
@@ -159,6 +166,8 @@ async def end(ctx: Context, conversation_id: str, reason: Reason) -> str:
             reference_hash=references.reference_hash(secret, reference),
         )
         await ctx.outbox.ended(conv, reason, reference)
+        for chatter in ctx.connections.chatters_in(cid):
+            chatter.ended_conversation_id = cid  # what `erase` on that socket erases
     await queue.changed(ctx)
     return reference
 
@@ -208,3 +217,19 @@ async def end_by_staff(ctx: Context, member: StaffMember, conversation_id: str
     access.require_own(conv.volunteer_id, member, or_role="supervisor")
     await end(ctx, conv.id, "volunteer")
     return {"ok": True}
+
+
+async def erase(ctx: Context, chatter: ChatterConnection) -> dict[str, Any]:
+    """"Wis mijn gesprek" on the socket that had the conversation, after its end: erased at
+    once, as a coordinator's erasure (chatserver/privacy/self_erasure.py)."""
+    cid = chatter.ended_conversation_id or chatter.conversation_id
+    if cid is None:
+        raise ChatError("invalid", "Er is geen afgelopen gesprek om te wissen.")
+    if await ctx.live.conversation(cid) is not None:
+        raise ChatError("conversation_active", "Je gesprek loopt nog. Stop eerst het gesprek, "
+                                               "dan kun je het wissen.")
+    result = await erase_own(ctx.store, ctx.clock, ctx.settings.secret_key, cid)
+    chatter.ended_conversation_id = None
+    if chatter.conversation_id == cid:
+        chatter.conversation_id = None
+    return result

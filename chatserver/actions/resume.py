@@ -3,6 +3,7 @@ conversation up again with what they missed, or learns that it ended and its ref
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from chatserver import events
@@ -12,7 +13,10 @@ from chatserver.connections import ChatterConnection
 from chatserver.context import Context
 from chatserver.errors import ChatError
 from chatserver.privacy import references
-from chatserver.store import ConversationRecord
+from chatserver.store import ConversationRecord, utc
+
+# How long a resume token works after its conversation ended.
+RESUME_AFTER_END = timedelta(minutes=2)
 
 
 async def resume(ctx: Context, chatter: ChatterConnection, token: str, after: str | None
@@ -20,12 +24,19 @@ async def resume(ctx: Context, chatter: ChatterConnection, token: str, after: st
     row = await ctx.store.conversations.find_by(
         resume_hash=references.resume_hash(ctx.settings.secret_key, token)
     )
-    if row is None:
+    if row is None or _expired(ctx, row):
         raise ChatError("not_found")
     # The socket switches and the missed messages are read in the conversation's turn: a
     # volunteer's message stored meanwhile is in the reply or reaches the new socket.
     async with ctx.worker.turns.hold(row.id):
         return await _resume(ctx, chatter, row, after)
+
+
+def _expired(ctx: Context, row: ConversationRecord) -> bool:
+    """The token works until `RESUME_AFTER_END` after the end: long enough for the chatter's
+    own reconnect to fetch the goodbye and the reference, not for anyone later."""
+    ended = utc(row.ended_at)
+    return ended is not None and ctx.clock.now() - ended > RESUME_AFTER_END
 
 
 async def _resume(ctx: Context, chatter: ChatterConnection, row: ConversationRecord,
@@ -62,6 +73,7 @@ async def _resume(ctx: Context, chatter: ChatterConnection, row: ConversationRec
         "redacted": [{"message_id": m.id, "text": m.text} for m in earlier],
     }
     if conv is None:
+        chatter.ended_conversation_id = cid  # the chatter may still erase it (`erase`)
         reply.update(status="ended", reference=references.reference_for(
             ctx.settings.secret_key, cid))
         return reply

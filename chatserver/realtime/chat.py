@@ -29,6 +29,7 @@ class ChatNamespace(ActionNamespace):
             "typing": self.typing,
             "leave": self.leave,
             "resume": self.resume,
+            "erase": self.erase,
         }
         s = ctx.settings
         # New connections per address hash.
@@ -87,6 +88,8 @@ class ChatNamespace(ActionNamespace):
         data = events.obj(payload)
         age = events.integer(data, "age", 0, 120)
         topic = events.optional_text(data, "topic", 100)
+        if topic is not None:  # free text; one of the list is kept as the list spells it
+            topic = events.canonical_topic(topic, self.ctx.settings.topics) or topic
         return await conversations.start(self.ctx, chatter, age, topic)
 
     async def message(self, sid: str, payload: Any) -> dict[str, Any]:
@@ -114,3 +117,8 @@ class ChatNamespace(ActionNamespace):
             raise ChatError("invalid", "`resume_token` ontbreekt of is ongeldig.")
         after = events.ident(data, "after", required=False)
         return await resume.resume(self.ctx, chatter, token, after)
+
+    async def erase(self, sid: str, payload: Any) -> dict[str, Any]:
+        chatter = self.ctx.connections.chatter(sid)
+        events.obj(payload)
+        return await conversations.erase(self.ctx, chatter)

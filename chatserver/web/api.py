@@ -75,6 +75,7 @@ class Api:
         s = self.settings
         return ok({
             "topics": list(s.topics),
+            "privacy_url": s.privacy_url,
             "max_text_length": s.max_text_length,
             "max_capacity": s.max_capacity,
             "timeout_minutes": {"default": s.timeout_default_minutes,

@@ -10,7 +10,15 @@ from typing import Any, cast
 
 import pytest
 
-from chatserver.actions import conversations, flagging, moderation, pairing, presence, relay
+from chatserver.actions import (
+    conversations,
+    flagging,
+    moderation,
+    pairing,
+    presence,
+    relay,
+    resume,
+)
 from chatserver.actions.worker import Worker
 from chatserver.auth import StaffMember, hash_password
 from chatserver.clock import FrozenClock
@@ -172,3 +180,31 @@ async def test_flag_redacts_the_stored_text_and_tells_the_volunteer(world: World
     assert world.outbox.named("redacted") == [(cid, vera.id, said["id"], "ik woon in [plaats]")]
     entries = await ctx.store.audit.entries(action="flag", limit=10)
     assert len(entries) == 1 and entries[0].actor == "vera"
+
+
+async def test_the_resume_token_works_two_minutes_after_the_end(world: World) -> None:
+    ctx = world.ctx
+    chatter = world.chatter()
+    started = await conversations.start(ctx, chatter, None, None)
+    token = started["resume_token"]
+    await conversations.leave(ctx, chatter)
+
+    world.clock.advance(seconds=110)
+    back = await resume.resume(ctx, world.chatter("c2"), token, None)
+    assert back["status"] == "ended" and back["reference"] == started["reference"]
+
+    world.clock.advance(seconds=11)
+    with pytest.raises(ChatError) as late:
+        await resume.resume(ctx, world.chatter("c3"), token, None)
+    assert late.value.code == "not_found"
+
+
+async def test_the_reference_is_stored_at_start(world: World) -> None:
+    from chatserver.privacy.self_erasure import erase_by_reference
+
+    ctx = world.ctx
+    started = await conversations.start(ctx, world.chatter(), None, None)
+    with pytest.raises(ChatError) as live:
+        await erase_by_reference(ctx.store, ctx.clock, ctx.settings.secret_key,
+                                 started["reference"])
+    assert live.value.code == "conversation_active"
