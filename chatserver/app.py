@@ -124,14 +124,14 @@ def create_app(settings: Settings, clock: Clock | None = None,
     live = live or build_live(settings)
     sio = build_sio(settings)
     redactor = RedactionWorker(enabled=settings.redactor_enabled)
-    ctx = Context(settings, clock, store, live, redactor, Outbox(sio),
-                  Connections(settings, clock), Worker())
     sessions = Sessions(store, timedelta(minutes=settings.session_idle_minutes),
                         timedelta(hours=settings.session_max_hours),
                         require_totp_for=settings.require_totp_for)
+    ctx = Context(settings, clock, store, live, redactor, Outbox(sio),
+                  Connections(settings, clock), Worker(), sessions)
     sio.register_namespace(ChatNamespace(ctx))
-    sio.register_namespace(StaffNamespace(ctx, sessions))
-    api = api_module.Api(ctx, sessions)
+    sio.register_namespace(StaffNamespace(ctx))
+    api = api_module.Api(ctx)
     components = Components(ctx, sio, sessions)
     retention = RetentionLoop(settings, store, clock, redactor)
 

@@ -6,6 +6,7 @@ One instance per worker; with several workers each knows only its own sockets.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from chatserver.auth import StaffMember
 from chatserver.clock import Clock
@@ -32,6 +33,9 @@ class StaffConnection:
     bucket: Bucket
     monitoring: set[str] = field(default_factory=set)
     capacity: int | None = None  # when available: said again if Redis lost its state
+    # When the socket's session ends unless used again (idle) or at all (absolute): checked
+    # by every staff action and by the sweep (chatserver/actions/sessions.py).
+    session_ends: datetime | None = None
 
 
 class Connections:
@@ -77,7 +81,8 @@ class Connections:
     # -- staff ---------------------------------------------------------------------------------
 
     def add_staff(self, sid: str, member: StaffMember) -> StaffConnection:
-        conn = self.staff[sid] = StaffConnection(sid, member, self._bucket())
+        conn = self.staff[sid] = StaffConnection(sid, member, self._bucket(),
+                                                 session_ends=member.session_ends)
         return conn
 
     def require(self, sid: str, role: str = "volunteer") -> StaffConnection:

@@ -1,6 +1,6 @@
 """What every part of the server works with, built once in `create_app` and passed along:
-settings, clock, store, live state, redactor, outbox, this worker's connections and its
-background state (tasks, timers, the per-conversation turns).
+settings, clock, store, live state, redactor, outbox, this worker's connections, its
+background state (tasks, timers, the per-conversation turns) and the staff sessions.
 
 A layer takes the parts it needs from here, never through another layer's attributes."""
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chatserver.actions.worker import Worker
+from chatserver.auth import Sessions
 from chatserver.clock import Clock
 from chatserver.config import Settings
 from chatserver.connections import Connections
@@ -28,3 +29,4 @@ class Context:
     outbox: Outbox
     connections: Connections
     worker: Worker
+    sessions: Sessions

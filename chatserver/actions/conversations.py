@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from chatserver import access
 from chatserver.actions import queue
-from chatserver.actions.common import live_conversation, now_seconds
+from chatserver.actions.common import audit, live_conversation, now_seconds
 from chatserver.auth import StaffMember
 from chatserver.clock import iso
 from chatserver.connections import ChatterConnection
@@ -212,10 +212,13 @@ async def chatter_gone(ctx: Context, conversation_id: str) -> None:
 
 async def end_by_staff(ctx: Context, member: StaffMember, conversation_id: str
                        ) -> dict[str, Any]:
-    """A volunteer ends their conversation (a supervisor any conversation)."""
+    """A volunteer ends their conversation (a supervisor any conversation: audited)."""
     conv = await live_conversation(ctx, conversation_id)
     access.require_own(conv.volunteer_id, member, or_role="supervisor")
     await end(ctx, conv.id, "volunteer")
+    if conv.volunteer_id != member.id:
+        await audit(ctx, member, "conversation_ended", conv.id,
+                    {"volunteer_id": conv.volunteer_id})
     return {"ok": True}
 
 

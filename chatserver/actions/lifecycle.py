@@ -30,6 +30,7 @@ async def start(ctx: Context) -> None:
     await restore(ctx)
     ctx.worker.run_loop(pairing.loop(ctx), "pairing")
     ctx.worker.run_loop(heartbeat_loop(ctx), "heartbeat")
+    ctx.worker.run_loop(sessions.sweep_loop(ctx), "session-sweep")
     ctx.worker.request_pairing()
 
 

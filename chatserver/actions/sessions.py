@@ -1,14 +1,23 @@
-"""Staff sessions and their sockets: logout closes the session's sockets on every worker."""
+"""Staff sessions and their sockets: logout closes the session's sockets on every worker; a
+socket whose session ended (30 minutes unused, 12 hours after login) or was revoked is closed
+by the next staff action on it and by the sweep (every 30 s), whichever comes first."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from datetime import datetime
 
 from chatserver.auth import StaffMember
+from chatserver.connections import StaffConnection
 from chatserver.context import Context
+from chatserver.errors import ChatError
 from chatserver.live import LiveUnavailable
 
 log = logging.getLogger(__name__)
+
+# How often each worker checks the sessions of its staff sockets.
+SWEEP_SECONDS = 30.0
 
 
 async def logout_sockets(ctx: Context, member: StaffMember) -> None:
@@ -23,3 +32,50 @@ async def disconnect_session(ctx: Context, token_hash: str) -> None:
     """This worker's sockets of one session, closed."""
     for sid in ctx.connections.of_session(token_hash):
         await ctx.outbox.disconnect_staff(sid)
+
+
+async def require_open(ctx: Context, conn: StaffConnection) -> None:
+    """Every staff action: the socket's session must still be open (not expired, revoked or
+    of a disabled account), and the action counts as a use of it. Otherwise the socket is
+    closed and the action refused with `unauthorized`."""
+    try:
+        conn.session_ends = await ctx.sessions.verify(conn.member.token_hash, ctx.clock.now(),
+                                                      touch=True)
+    except ChatError:
+        ctx.worker.spawn(ctx.outbox.disconnect_staff(conn.sid), "session-ended")
+        raise
+
+
+async def sweep(ctx: Context) -> int:
+    """Close this worker's staff sockets whose session has ended or was revoked (a console
+    left open does not outlive its session); returns how many were closed."""
+    now = ctx.clock.now()
+    closed = 0
+    verdicts: dict[str, datetime | None] = {}
+    for conn in list(ctx.connections.staff.values()):
+        th = conn.member.token_hash
+        if th not in verdicts:
+            try:
+                verdicts[th] = await ctx.sessions.verify(th, now, touch=False)
+            except ChatError:
+                verdicts[th] = None
+        ends = verdicts[th]
+        if ends is None:
+            await ctx.outbox.disconnect_staff(conn.sid)
+            closed += 1
+        else:
+            conn.session_ends = ends
+    if closed:
+        log.info("closed %d staff sockets whose session ended", closed)
+    return closed
+
+
+async def sweep_loop(ctx: Context) -> None:
+    while True:
+        await asyncio.sleep(SWEEP_SECONDS)
+        try:
+            await sweep(ctx)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the next round tries again
+            log.exception("session sweep failed")

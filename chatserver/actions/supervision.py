@@ -60,4 +60,5 @@ async def list_conversations(ctx: Context, conn: StaffConnection) -> dict[str, A
             "volunteer": volunteer,
         })
     items.sort(key=lambda c: c["started_at"])
+    await audit(ctx, conn.member, "conversations_listed", None, {"count": len(items)})
     return {"ok": True, "waiting": len(await ctx.live.queue()), "conversations": items}

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from chatserver import access, events
 from chatserver.actions import sessions as session_actions
 from chatserver.actions.common import audit, stored_conversation
-from chatserver.auth import COOKIE, Sessions, StaffMember
+from chatserver.auth import COOKIE, StaffMember
 from chatserver.context import Context
 from chatserver.errors import ChatError
 from chatserver.privacy.addresses import scope_address_hash
@@ -37,11 +37,11 @@ ENTITY_LABELS = {
 
 
 class Api:
-    def __init__(self, ctx: Context, sessions: Sessions) -> None:
+    def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.sessions = sessions
+        self.sessions = ctx.sessions
         self.settings = ctx.settings
-        self.guard = Guard(sessions, ctx.clock.now, ctx.settings.allowed_origins)
+        self.guard = Guard(ctx.sessions, ctx.clock.now, ctx.settings.allowed_origins)
         # Logins: 10 tries, then one per 6 s; per account and per address hash alike.
         self.login_by_name = KeyedBuckets(rate=1 / 6, burst=10)
         self.login_by_address = KeyedBuckets(rate=1 / 6, burst=20)

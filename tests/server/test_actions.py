@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, cast
 
 import pytest
@@ -20,7 +21,7 @@ from chatserver.actions import (
     resume,
 )
 from chatserver.actions.worker import Worker
-from chatserver.auth import StaffMember, hash_password
+from chatserver.auth import Sessions, StaffMember, hash_password
 from chatserver.clock import FrozenClock
 from chatserver.config import Settings
 from chatserver.connections import ChatterConnection, Connections
@@ -90,8 +91,9 @@ async def world(settings: Settings, clock: FrozenClock) -> AsyncIterator[World]:
     store = Store.from_settings(settings)
     await store.start()
     outbox = RecordingOutbox()
+    sessions = Sessions(store, timedelta(minutes=30), timedelta(hours=12))
     ctx = Context(settings, clock, store, MemoryLiveState(), cast(RedactionWorker, FakeRedactor()),
-                  cast(Outbox, outbox), Connections(settings, clock), Worker())
+                  cast(Outbox, outbox), Connections(settings, clock), Worker(), sessions)
     try:
         yield World(ctx, outbox, clock)
     finally:
