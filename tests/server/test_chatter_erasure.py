@@ -83,3 +83,22 @@ async def test_erase_after_leave_and_after_a_resume_of_the_ended_conversation(
     assert resumed["status"] == "ended" and resumed["reference"] == ack2["reference"]
     assert (await back.call("erase", {}))["ok"] is True
     assert await server.components.store.conversations.get(ack2["conversation_id"]) is None
+
+
+async def test_a_coordinator_erases_a_running_conversation_only_after_its_end(
+    server: Server,
+) -> None:
+    chatter, _vera, ack = await paired(server)
+    await server.add_user("cora", "coordinator")
+    token = await server.login("cora")
+    async with server.http(headers={"Authorization": f"Bearer {token}"}) as http:
+        r = await http.post("/api/privacy/requests", json={"kind": "erasure",
+                                                          "reference": ack["reference"]})
+        assert r.status_code == 201 and r.json()["request"]["conversation_found"]
+        rid = r.json()["request"]["id"]
+        r = await http.post(f"/api/privacy/requests/{rid}/erase", json={"confirm": True})
+        assert r.status_code == 409 and r.json()["error"]["code"] == "conversation_active"
+        assert (await chatter.call("leave", {}))["ok"]
+        r = await http.post(f"/api/privacy/requests/{rid}/erase", json={"confirm": True})
+        assert r.status_code == 200, r.text
+    assert await server.components.store.conversations.get(ack["conversation_id"]) is None
