@@ -36,6 +36,7 @@ class StaffConnection:
     # When the socket's session ends unless used again (idle) or at all (absolute): checked
     # by every staff action and by the sweep (chatserver/actions/sessions.py).
     session_ends: datetime | None = None
+    session_checked_at: datetime | None = None  # when the store last said it is open
 
 
 class Connections:
@@ -82,7 +83,8 @@ class Connections:
 
     def add_staff(self, sid: str, member: StaffMember) -> StaffConnection:
         conn = self.staff[sid] = StaffConnection(sid, member, self._bucket(),
-                                                 session_ends=member.session_ends)
+                                                 session_ends=member.session_ends,
+                                                 session_checked_at=self.clock.now())
         return conn
 
     def require(self, sid: str, role: str = "volunteer") -> StaffConnection:

@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 # How often each worker checks the sessions of its staff sockets.
 SWEEP_SECONDS = 30.0
+# How long a staff action trusts the store's last word that its session is open (not revoked).
+RECHECK_SECONDS = 30.0
 
 
 async def logout_sockets(ctx: Context, member: StaffMember) -> None:
@@ -35,12 +37,22 @@ async def disconnect_session(ctx: Context, token_hash: str) -> None:
 
 
 async def require_open(ctx: Context, conn: StaffConnection) -> None:
-    """Every staff action: the socket's session must still be open (not expired, revoked or
-    of a disabled account), and the action counts as a use of it. Otherwise the socket is
-    closed and the action refused with `unauthorized`."""
+    """Every staff action: the socket's session must still be open, and the action counts as a
+    use of it. Otherwise the socket is closed and the action refused with `unauthorized`.
+
+    The end of the session is known on the socket: an expired one is refused at once. Whether
+    it was revoked elsewhere (an account disabled on the command line; logout is told to every
+    worker at once) is asked of the store at most every `RECHECK_SECONDS`, so that a volunteer's
+    messages do not each cost a query."""
+    now = ctx.clock.now()
+    ends, checked = conn.session_ends, conn.session_checked_at
+    if ends is not None and checked is not None and now < ends and (
+        (now - checked).total_seconds() < RECHECK_SECONDS
+    ):
+        return
     try:
-        conn.session_ends = await ctx.sessions.verify(conn.member.token_hash, ctx.clock.now(),
-                                                      touch=True)
+        conn.session_ends = await ctx.sessions.verify(conn.member.token_hash, now, touch=True)
+        conn.session_checked_at = now
     except ChatError:
         ctx.worker.spawn(ctx.outbox.disconnect_staff(conn.sid), "session-ended")
         raise
@@ -64,7 +76,7 @@ async def sweep(ctx: Context) -> int:
             await ctx.outbox.disconnect_staff(conn.sid)
             closed += 1
         else:
-            conn.session_ends = ends
+            conn.session_ends, conn.session_checked_at = ends, now
     if closed:
         log.info("closed %d staff sockets whose session ended", closed)
     return closed

@@ -71,3 +71,20 @@ async def test_the_absolute_limit_closes_a_socket_in_use(tmp_path: Path) -> None
 
 def test_the_sweep_runs_every_30_seconds() -> None:
     assert sessions.SWEEP_SECONDS == 30
+
+
+async def test_a_session_revoked_elsewhere_is_refused_by_the_next_action_within_30_s(
+    tmp_path: Path,
+) -> None:
+    clock = FrozenClock()
+    async with running(settings_in(tmp_path), clock) as server:
+        vera = await server.staff("vera")
+        assert (await vera.call("available", {}))["ok"]
+        store = server.components.store
+        account = await store.staff.user_by_name("vera")
+        assert account is not None
+        await store.staff.revoke_user_sessions(account.id, clock.now())
+        clock.advance(seconds=sessions.RECHECK_SECONDS)
+        refused = await vera.call("unavailable", {})
+        assert refused["ok"] is False and refused["error"]["code"] == "unauthorized"
+        await vera.expect("disconnect")
