@@ -110,6 +110,7 @@ async function start() {
   }
   state.startPayload = null;
   state.conversationId = ack.conversation_id;
+  if (typeof ack.reference === "string") state.reference = ack.reference;
   saveToken(ack.resume_token);
   setStatus("waiting");
   setPosition(ack.position);

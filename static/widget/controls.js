@@ -87,7 +87,36 @@ export function wireControls() {
     }
   });
 
+  ui.erase.addEventListener("click", eraseConversation);
+
   ui.quickExit.addEventListener("click", quickExit);
+}
+
+// "Wis mijn gesprek": on the connection that had the conversation, or (once it has closed)
+// with the personal code, as the page /wissen does.
+async function eraseConversation() {
+  ui.erase.disabled = true;
+  ui.eraseDone.textContent = "Even wissen…";
+  let ok = false;
+  if (state.socket?.connected) {
+    const ack = await request(state.socket, "erase", {});
+    ok = ack.ok === true;
+  }
+  if (!ok && state.reference) {
+    try {
+      const response = await fetch("/api/erase", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ reference: state.reference }),
+      });
+      ok = response.ok;
+    } catch { /* said below */ }
+  }
+  ui.erase.disabled = false;
+  show(ui.erase, !ok);
+  ui.eraseDone.textContent = ok
+    ? "Je gesprek is gewist."
+    : "Wissen lukte nu niet. Probeer het later opnieuw met je code op de pagina /wissen.";
 }
 
 function stopTyping() {

@@ -29,6 +29,8 @@ export function setStatus(status) {
   show(ui.waiting, waiting);
   show(ui.log, !waiting);
   show(ui.composer, status === "active");
+  ui.chatReferenceCode.textContent = state.reference || "";
+  show(ui.chatReference, Boolean(state.reference) && (waiting || status === "active"));
   ui.chatTitle.textContent = waiting
     ? "Even geduld"
     : state.volunteer ? `Je praat met ${state.volunteer}` : "Je gesprek";
@@ -50,6 +52,7 @@ export function setPosition(position) {
 
 export function resetConversation() {
   state.conversationId = null;
+  state.reference = null;
   state.volunteer = null;
   state.lastId = null;
   state.seen.clear();
@@ -63,6 +66,10 @@ export function ended(reason, reference) {
   setStatus("ended");
   setBanner("");
   ui.endedReason.textContent = ENDED_TEXT[reason] || "Bedankt voor je vertrouwen.";
+  reference = reference || state.reference;
+  state.reference = reference || null;
+  ui.eraseDone.textContent = "";
+  show(ui.erase, true);
   if (reference) {
     ui.reference.textContent = reference;
     show(ui.referenceBox, true);

@@ -56,6 +56,11 @@ export const ui = {
   reference: $("#reference"),
   copyReference: $("#copy-reference"),
   copyDone: $("#copy-done"),
+  erase: $("#erase-conversation"),
+  eraseDone: $("#erase-done"),
+  chatReference: $("#chat-reference"),
+  chatReferenceCode: $("#chat-reference-code"),
+  privacyLink: $("#privacy-link"),
   again: $("#again"),
   refusedMessage: $("#refused-message"),
   refusedUntil: $("#refused-until"),
@@ -68,6 +73,7 @@ export const state = {
   token: tokenStore.get(),
   startPayload: null,
   conversationId: null,
+  reference: null, // the personal code, from `start` (shown during the chat) or the end
   volunteer: null,
   lastId: null,
   seen: new Map(), // message id → element

@@ -28,6 +28,7 @@ async function loadConfig() {
       ui.text.maxLength = config.max_text_length;
     }
     for (const topic of config.topics || []) ui.topic.append(el("option", { value: topic, text: topic }));
+    if (typeof config.privacy_url === "string" && config.privacy_url) ui.privacyLink.href = config.privacy_url;
   } catch {
     ui.topic.closest(".field").hidden = true;
   }
