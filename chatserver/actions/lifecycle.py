@@ -36,6 +36,10 @@ async def start(ctx: Context) -> None:
 
 async def stop(ctx: Context) -> None:
     await ctx.worker.close()
+    try:
+        await ctx.sessions.save_touches()  # the staff's last uses of their sessions
+    except Exception:  # stopping goes on
+        log.exception("could not save the sessions' last use")
 
 
 async def on_notification(ctx: Context, kind: str, data: dict[str, Any]) -> None:

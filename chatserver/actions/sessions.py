@@ -60,7 +60,9 @@ async def require_open(ctx: Context, conn: StaffConnection) -> None:
 
 async def sweep(ctx: Context) -> int:
     """Close this worker's staff sockets whose session has ended or was revoked (a console
-    left open does not outlive its session); returns how many were closed."""
+    left open does not outlive its session); returns how many were closed. First the uses
+    of sessions by staff actions since the last sweep are written, in one transaction."""
+    await ctx.sessions.save_touches()
     now = ctx.clock.now()
     closed = 0
     verdicts: dict[str, datetime | None] = {}

@@ -88,3 +88,46 @@ async def test_a_session_revoked_elsewhere_is_refused_by_the_next_action_within_
         refused = await vera.call("unavailable", {})
         assert refused["ok"] is False and refused["error"]["code"] == "unauthorized"
         await vera.expect("disconnect")
+
+
+async def test_uses_by_staff_actions_are_written_together_by_the_sweep(tmp_path: Path) -> None:
+    clock = FrozenClock()
+    async with running(settings_in(tmp_path), clock) as server:
+        ctx = server.components.ctx
+        vera = await server.staff("vera")
+        th = next(iter(ctx.connections.staff.values())).member.token_hash
+        clock.advance(minutes=10)
+        assert (await vera.call("available", {}))["ok"]
+        row = await ctx.store.staff.session(th)
+        assert row is not None and row.last_seen_at < clock.now().replace(tzinfo=None)
+        await sessions.sweep(ctx)
+        row = await ctx.store.staff.session(th)
+        assert row is not None and row.last_seen_at == clock.now().replace(tzinfo=None)
+
+
+async def test_staff_messages_do_not_each_ask_the_store_about_the_session(
+    tmp_path: Path,
+) -> None:
+    async with running(settings_in(tmp_path)) as server:
+        vera = await server.staff("vera")
+        await vera.call("available", {})
+        chatter = await server.chatter()
+        cid = (await chatter.call("start", {}))["conversation_id"]
+        await vera.expect("assigned")
+        staff = server.components.store.staff
+        asked = 0
+        session = staff.session
+
+        async def counted(token_hash: str) -> object:
+            nonlocal asked
+            asked += 1
+            return await session(token_hash)
+
+        staff.session = counted  # type: ignore[method-assign]
+        try:
+            for n in range(20):
+                assert (await vera.call("message", {"conversation_id": cid,
+                                                    "text": f"bericht {n}"}))["ok"]
+        finally:
+            staff.session = session  # type: ignore[method-assign]
+        assert asked <= 1
