@@ -134,6 +134,7 @@ async def _start(ctx: Context, chatter: ChatterConnection, age: int | None,
     )
     position = await ctx.live.add_conversation(conv, queue=True)
     chatter.conversation_id = cid
+    chatter.ended_conversation_id = None  # `erase` now waits for this one's end
     await ctx.outbox.join_conversation(chatter.sid, cid)
     ctx.worker.positions[cid] = position
     ctx.worker.spawn(queue.changed(ctx), "after-start")
