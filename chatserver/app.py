@@ -16,6 +16,8 @@ import socketio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
+from chatserver.actions import lifecycle
+from chatserver.actions.worker import Worker
 from chatserver.auth import Sessions
 from chatserver.clock import Clock, OffsetClock
 from chatserver.config import Settings
@@ -29,7 +31,6 @@ from chatserver.realtime.server import ChatServer
 from chatserver.realtime.staff import StaffNamespace
 from chatserver.realtime.transport import ChatPacket, DirectManager
 from chatserver.redaction_worker import RedactionWorker
-from chatserver.service import ChatService
 from chatserver.store import Store
 from chatserver.web import api as api_module
 from chatserver.web import erase, pages
@@ -47,7 +48,6 @@ class Components:
 
     ctx: Context
     sio: socketio.AsyncServer
-    service: ChatService
     sessions: Sessions
 
     @property
@@ -73,6 +73,10 @@ class Components:
     @property
     def connections(self) -> Connections:
         return self.ctx.connections
+
+    @property
+    def worker(self) -> Worker:
+        return self.ctx.worker
 
 
 def build_sio(settings: Settings) -> socketio.AsyncServer:
@@ -122,22 +126,21 @@ def create_app(settings: Settings, clock: Clock | None = None,
     sio = build_sio(settings)
     meter = Meter()
     redactor = MeteredRedactionWorker(meter, enabled=settings.redactor_enabled)
-    ctx = Context(settings, clock, store, live, redactor, MeteredOutbox(sio, meter, clock),
-                  Connections(settings, clock))
-    service = ChatService(ctx)
     sessions = Sessions(store, timedelta(minutes=settings.session_idle_minutes),
                         timedelta(hours=settings.session_max_hours),
                         require_totp_for=settings.require_totp_for)
-    sio.register_namespace(ChatNamespace(ctx, service))
-    sio.register_namespace(StaffNamespace(ctx, service, sessions))
-    api = api_module.Api(ctx, service, sessions)
-    components = Components(ctx, sio, service, sessions)
+    ctx = Context(settings, clock, store, live, redactor, MeteredOutbox(sio, meter, clock),
+                  Connections(settings, clock), Worker(), sessions)
+    sio.register_namespace(ChatNamespace(ctx))
+    sio.register_namespace(StaffNamespace(ctx))
+    api = api_module.Api(ctx)
+    components = Components(ctx, sio, sessions)
     retention = RetentionLoop(settings, store, clock, redactor)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.start()
-        await service.start()
+        await lifecycle.start(ctx)
         redactor.start()
         retention.start()
         # Long-lived objects out of the collector's way: gen-2 pauses wreck latency (FACTS).
@@ -148,7 +151,7 @@ def create_app(settings: Settings, clock: Clock | None = None,
             yield
         finally:
             await retention.close()
-            await service.close()
+            await lifecycle.stop(ctx)
             await redactor.close()
             await live.close()
             await store.close()

@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from chatserver.errors import ChatError
-from chatserver.store import Store, UserRecord, utc
+from chatserver.store import SessionRecord, Store, UserRecord, utc
 from chatserver.store.keys import totp_context
 
 ROLES = ("volunteer", "supervisor", "coordinator", "admin")
@@ -68,6 +68,9 @@ class StaffMember:
     display_name: str
     role: str
     token_hash: str
+    # When the session ends unless used again (idle limit) or at all (absolute limit), as of
+    # the check that made this member; None when not known.
+    session_ends: datetime | None = None
 
     def can(self, minimum: str) -> bool:
         return at_least(self.role, minimum)
@@ -88,6 +91,8 @@ class Sessions:
         self.require_totp_for = require_totp_for
         # last write of last_seen_at per session, so activity is recorded about once a minute
         self._touched: dict[str, datetime] = {}
+        # uses by staff sockets not yet written: saved together by `save_touches`
+        self._unsaved: dict[str, datetime] = {}
         # the last TOTP time step used per account: a code works once (no replay)
         self._otp_steps: dict[str, int] = {}
         self._hashing = asyncio.Semaphore(2)
@@ -137,6 +142,25 @@ class Sessions:
         if not token or len(token) > 200:
             raise ChatError("unauthorized")
         th = token_hash(token)
+        row, ends = await self._valid(th, now, touch=True, save=True)
+        return StaffMember(row.user_id, row.username, row.display_name, row.role, th, ends)
+
+    async def verify(self, token_hash: str, now: datetime, *, touch: bool) -> datetime:
+        """When an open session ends unless used again; ChatError `unauthorized` when it has
+        ended or was revoked. `touch`: this is a use of the session (a staff action on a
+        socket), kept in memory and written with the others by `save_touches`: a shift of
+        volunteers must not queue a write each ahead of their messages."""
+        _, ends = await self._valid(token_hash, now, touch=touch, save=False)
+        return ends
+
+    async def save_touches(self) -> None:
+        """Write the uses of sessions that staff sockets made since the last call, at once."""
+        unsaved, self._unsaved = self._unsaved, {}
+        if unsaved:
+            await self.store.staff.touch_sessions(unsaved)
+
+    async def _valid(self, th: str, now: datetime, *, touch: bool, save: bool
+                     ) -> tuple[SessionRecord, datetime]:
         row = await self.store.staff.session(th)
         if row is None or row.revoked_at is not None or row.disabled_at is not None:
             raise ChatError("unauthorized")
@@ -145,11 +169,16 @@ class Sessions:
         assert expires_at is not None and last_seen is not None
         if now >= expires_at or now - last_seen > self.idle:
             raise ChatError("unauthorized")
-        if now - last_seen > timedelta(seconds=60):
+        if touch and now - last_seen > timedelta(seconds=60):
             self._touched[th] = now
-            await self.store.staff.touch_session(th, now)
-        return StaffMember(row.user_id, row.username, row.display_name, row.role, th)
+            if save:
+                await self.store.staff.touch_session(th, now)
+            else:
+                self._unsaved[th] = now
+            last_seen = now
+        return row, min(expires_at, last_seen + self.idle)
 
     async def logout(self, member: StaffMember, now: datetime) -> None:
         self._touched.pop(member.token_hash, None)
+        self._unsaved.pop(member.token_hash, None)
         await self.store.staff.revoke_session(member.token_hash, now)

@@ -279,6 +279,13 @@ async def keys_rotate_command(settings: Settings, args: argparse.Namespace) -> i
         return 2
     async with _started(Store.from_settings(settings)) as store:
         report = await store.keys.rotate(args.batch)
+        # Who re-sealed what, when: a rotation touches every sealed value (no content here).
+        await store.audit.record(Clock().now(), "keys_rotated", actor_id=None, actor="cli",
+                                 conversation_id=None, detail={
+                                     "key": store.sealer.current_kid,
+                                     "resealed": report.total,
+                                     "unreadable": sum(report.unreadable.values()),
+                                 })
     for name in (c.name for c in SEALED):
         print(f"{name}\tresealed {report.resealed[name]}"
               + (f"\tunreadable {report.unreadable[name]}" if report.unreadable[name] else ""))

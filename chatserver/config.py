@@ -15,6 +15,9 @@ from typing import Any, TypeVar
 
 from chatserver.errors import ConfigError
 
+# Until the helpline's own statement is configured: the widget's privacy note on its first screen.
+DEFAULT_PRIVACY_URL = "/#privacy-title"
+
 DEFAULT_TOPICS = (
     "Thuis",
     "School",
@@ -70,6 +73,18 @@ def _networks(raw: tuple[str, ...], name: str) -> tuple[Network, ...]:
         except ValueError as exc:
             raise ConfigError(f"{name}: {item!r} is not an address or CIDR") from exc
     return tuple(nets)
+
+
+def _link(env: Mapping[str, str], name: str, default: str) -> str:
+    """A link for the pages: a path on this site or an https:// address."""
+    raw = env.get(name, "").strip()
+    if raw == "":
+        return default
+    if len(raw) > 500 or not (raw.startswith("https://") or (
+            raw.startswith("/") and not raw.startswith("//"))) or any(
+            c.isspace() or c in "\"'<>" for c in raw):
+        raise ConfigError(f"{name} must be a path on this site (/...) or an https:// address")
+    return raw
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -220,6 +235,8 @@ class Settings:
     # How often the server runs the retention sweeper itself; 0 leaves it to a worker process.
     retention_interval_seconds: int = 3600
     topics: tuple[str, ...] = DEFAULT_TOPICS
+    # The helpline's privacy statement, linked from the widget (`privacy_url` in /api/config).
+    privacy_url: str = DEFAULT_PRIVACY_URL
     sqlite_synchronous: str = "FULL"
     redactor_enabled: bool = True
     test_clock_file: str | None = None
@@ -308,6 +325,7 @@ class Settings:
                 env, "CHATSERVER_RETENTION_INTERVAL_SECONDS", 3600, 0, 7 * 86400
             ),
             topics=topics,
+            privacy_url=_link(env, "CHATSERVER_PRIVACY_URL", DEFAULT_PRIVACY_URL),
             sqlite_synchronous=sync,
             redactor_enabled=_bool(env, "CHATSERVER_REDACTOR", True),
             test_clock_file=env.get("CHATSERVER_TEST_CLOCK_FILE") or None,

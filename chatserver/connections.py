@@ -6,6 +6,7 @@ One instance per worker; with several workers each knows only its own sockets.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from chatserver.auth import StaffMember
 from chatserver.clock import Clock
@@ -16,18 +17,26 @@ from chatserver.ratelimit import Bucket
 
 @dataclass
 class ChatterConnection:
+    sid: str
     address_hash: str
     bucket: Bucket
     conversation_id: str | None = None
+    # The conversation that ended while this socket had it: what `erase` erases.
+    ended_conversation_id: str | None = None
     starting: bool = False  # a `start` is under way: a second one on this socket waits its turn
 
 
 @dataclass
 class StaffConnection:
+    sid: str
     member: StaffMember
     bucket: Bucket
     monitoring: set[str] = field(default_factory=set)
     capacity: int | None = None  # when available: said again if Redis lost its state
+    # When the socket's session ends unless used again (idle) or at all (absolute): checked
+    # by every staff action and by the sweep (chatserver/actions/sessions.py).
+    session_ends: datetime | None = None
+    session_checked_at: datetime | None = None  # when the store last said it is open
 
 
 class Connections:
@@ -44,7 +53,7 @@ class Connections:
     # -- chatters ------------------------------------------------------------------------------
 
     def add_chatter(self, sid: str, address_hash: str) -> ChatterConnection:
-        conn = self.chatters[sid] = ChatterConnection(address_hash, self._bucket())
+        conn = self.chatters[sid] = ChatterConnection(sid, address_hash, self._bucket())
         return conn
 
     def chatter(self, sid: str) -> ChatterConnection:
@@ -62,6 +71,10 @@ class Connections:
     def has_chatter(self, sid: str | None) -> bool:
         return sid in self.chatters
 
+    def chatters_in(self, conversation_id: str) -> list[ChatterConnection]:
+        """This worker's chatter sockets of one conversation."""
+        return [c for c in self.chatters.values() if c.conversation_id == conversation_id]
+
     def local_conversations(self) -> set[str]:
         """The conversations whose chatter is connected to this worker."""
         return {c.conversation_id for c in self.chatters.values() if c.conversation_id}
@@ -69,7 +82,9 @@ class Connections:
     # -- staff ---------------------------------------------------------------------------------
 
     def add_staff(self, sid: str, member: StaffMember) -> StaffConnection:
-        conn = self.staff[sid] = StaffConnection(member, self._bucket())
+        conn = self.staff[sid] = StaffConnection(sid, member, self._bucket(),
+                                                 session_ends=member.session_ends,
+                                                 session_checked_at=self.clock.now())
         return conn
 
     def require(self, sid: str, role: str = "volunteer") -> StaffConnection:

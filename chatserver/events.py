@@ -63,12 +63,20 @@ def boolean(payload: dict[str, Any], key: str) -> bool:
 
 
 def topic(payload: dict[str, Any], topics: tuple[str, ...], key: str = "topic") -> str | None:
+    """One of `topics`, matched case-insensitively and returned in its canonical form."""
     value = payload.get(key)
     if value is None:
         return None
-    if not isinstance(value, str) or value not in topics:
+    found = canonical_topic(value, topics) if isinstance(value, str) else None
+    if found is None:
         raise ChatError("invalid", f"`{key}` moet een van de onderwerpen uit de lijst zijn.")
-    return value
+    return found
+
+
+def canonical_topic(value: str, topics: tuple[str, ...]) -> str | None:
+    """The topic of the list that `value` names, whatever its case and surrounding spaces."""
+    wanted = value.strip().casefold()
+    return next((t for t in topics if t.casefold() == wanted), None)
 
 
 def optional_text(payload: dict[str, Any], key: str, max_length: int) -> str | None:
@@ -96,6 +104,22 @@ def span(payload: dict[str, Any], text_length: int) -> Span:
     if kind not in ENTITY_TYPES:
         raise ChatError("invalid", "`type` moet een soort persoonsgegeven uit de lijst zijn.")
     return Span(start, end, str(kind))
+
+
+@dataclass(frozen=True)
+class BlockRequest:
+    conversation_id: str | None
+    days: int | None  # None: the default
+    reason: str | None
+
+
+def block_request(payload: dict[str, Any]) -> BlockRequest:
+    """A block's payload, alike on /staff (`block`) and HTTP (`POST /api/moderation/blocks`)."""
+    return BlockRequest(
+        conversation_id=ident(payload, "conversation_id"),
+        days=integer(payload, "days", 1, 3650),
+        reason=optional_text(payload, "reason", 500),
+    )
 
 
 # -- outbound ----------------------------------------------------------------------------------

@@ -19,6 +19,9 @@ ACTIONS = (
     "block_lifted", "timeout_lifted", "account_created", "account_disabled", "research_export",
     "audit_read", "audit_report", "request_created", "request_extended", "request_access",
     "request_erased", "request_closed", "retention_run",
+    # Reads and acts that show or change more than one's own (issue #16 point 5).
+    "conversations_listed", "conversation_ended", "sanctions_read", "repeat_timeouts_read",
+    "requests_read", "request_read", "keys_rotated",
 )
 
 ACTION_SHAPE = re.compile(r"^[a-z_]{1,48}$")

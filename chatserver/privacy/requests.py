@@ -272,6 +272,11 @@ class SubjectRequests:
                                           "of een gegrond bezwaar.")
         if confirm is not True:
             raise ChatError("confirm_required", "Bevestig het verwijderen met confirm: true.")
+        # The reference is known from the start of a chat: a running one is erased after its end.
+        conv = await self.store.conversations.get(row.conversation_id or "")
+        if conv is not None and conv.status != "ended":
+            raise ChatError("conversation_active", "Dit gesprek loopt nog. Verwijder het als het "
+                                                   "is afgelopen.")
         now = self.clock.now()
         erased = {"conversation": 0, "messages": 0, "contacts": 0, "sanctions": 0,
                   "sanctions_kept": 0}

@@ -1,4 +1,4 @@
-"""What both namespaces share: events dispatched to actions by name, every ack an answer.
+"""What both namespaces share: events dispatched to handlers by name, every ack an answer.
 
 An action's ChatError becomes an error ack, anything else a generic one; no exception, stack
 trace or payload text ever reaches a client or the log."""
@@ -33,8 +33,9 @@ async def answer(event: str, action: Action, sid: str, payload: Any) -> dict[str
 
 
 class ActionNamespace(socketio.AsyncNamespace):
-    """Each event name maps to one action taking `(sid, payload)`; whatever the client sent
-    (no payload, one, several), an ack with a code comes back."""
+    """Each event name maps to one handler taking `(sid, payload)`, which parses and calls an
+    action (chatserver/actions/); whatever the client sent (no payload, one, several), an ack
+    with a code comes back."""
 
     actions: dict[str, Action]
 

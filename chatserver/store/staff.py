@@ -135,6 +135,17 @@ class Staff:
                 .values(last_seen_at=at)
             )
 
+    async def touch_sessions(self, last_seen: dict[str, datetime]) -> None:
+        """Several sessions' last use, in one transaction."""
+        async with self.db.tx() as conn:
+            for token_hash, at in last_seen.items():
+                await conn.execute(
+                    update(staff_sessions)
+                    .where(staff_sessions.c.token_hash == token_hash,
+                           staff_sessions.c.last_seen_at < at)
+                    .values(last_seen_at=at)
+                )
+
     async def revoke_session(self, token_hash: str, at: datetime) -> None:
         async with self.db.tx() as conn:
             await conn.execute(

@@ -1,31 +1,29 @@
 """The JSON API: health, staff login and logout, transcripts, configuration.
 
 Staff authenticate with the session cookie or a Bearer token; cookie-authenticated calls that
-change state must come from an allowed origin (CSRF)."""
+change state must come from an allowed origin (CSRF). Every route is wrapped by `public` or
+`Guard.staff` (web/responses.py): the one place for authentication and error translation."""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from chatserver import access, events
-from chatserver.auth import COOKIE, Sessions, StaffMember
+from chatserver.actions import sessions as session_actions
+from chatserver.actions.common import audit, stored_conversation
+from chatserver.auth import COOKIE, StaffMember
 from chatserver.context import Context
 from chatserver.errors import ChatError
 from chatserver.privacy.addresses import scope_address_hash
 from chatserver.ratelimit import KeyedBuckets
-from chatserver.service import ChatService
 from chatserver.web.headers import is_https
-from chatserver.web.responses import error, from_chat_error, json_body, ok
+from chatserver.web.responses import Guard, error, json_body, ok, public, same_origin
 from redaction import ENTITY_TYPES
 
-SAFE = ("GET", "HEAD", "OPTIONS")
-# Login errors that ask for (another) second factor: 401 like a wrong password.
-LOGIN_401 = ("otp_required", "invalid_otp", "otp_not_enrolled")
 # The console's one table of Dutch names of the entity types (hints, manual redaction): a
 # placeholder stands in a redacted text, a label in a sentence ("Mogelijk herkenbaar: naam").
 ENTITY_LABELS = {
@@ -38,53 +36,27 @@ ENTITY_LABELS = {
 }
 
 
-def _same_origin(request: Request, allowed: tuple[str, ...]) -> bool:
-    origin = request.headers.get("origin") or request.headers.get("referer")
-    if not origin:
-        return False
-    parts = urlsplit(origin)
-    base = f"{parts.scheme}://{parts.netloc}"
-    host = request.headers.get("host", "")
-    return parts.netloc == host or base in allowed
-
-
 class Api:
-    def __init__(self, ctx: Context, service: ChatService, sessions: Sessions) -> None:
+    def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.service = service
-        self.sessions = sessions
+        self.sessions = ctx.sessions
         self.settings = ctx.settings
+        self.guard = Guard(ctx.sessions, ctx.clock.now, ctx.settings.allowed_origins)
         # Logins: 10 tries, then one per 6 s; per account and per address hash alike.
         self.login_by_name = KeyedBuckets(rate=1 / 6, burst=10)
         self.login_by_address = KeyedBuckets(rate=1 / 6, burst=20)
 
     def routes(self) -> list[Route]:
+        staff = self.guard.staff
         return [
-            Route("/healthz", self.healthz, methods=["GET"]),
-            Route("/api/config", self.config, methods=["GET"]),
-            Route("/api/auth/login", self.login, methods=["POST"]),
-            Route("/api/auth/logout", self.logout, methods=["POST"]),
-            Route("/api/me", self.me, methods=["GET"]),
-            Route("/api/conversations/{id}/transcript", self.transcript, methods=["GET"]),
+            Route("/healthz", public(self.healthz), methods=["GET"]),
+            Route("/api/config", public(self.config), methods=["GET"]),
+            Route("/api/auth/login", public(self.login), methods=["POST"]),
+            Route("/api/auth/logout", staff(logout=True)(self.logout), methods=["POST"]),
+            Route("/api/me", staff()(self.me), methods=["GET"]),
+            Route("/api/conversations/{id}/transcript", staff()(self.transcript),
+                  methods=["GET"]),
         ]
-
-    async def member(self, request: Request, *, logout: bool = False) -> StaffMember:
-        """The staff member behind a request; ChatError `unauthorized` or `csrf` otherwise.
-
-        With the cookie, a change must come from this site. Logout alone may also come with no
-        Origin or Referer at all (a non-browser client; browsers send Origin with every POST,
-        and the SameSite=Strict cookie never travels cross-site): the worst a forged logout can
-        do is end a session, and a foreign Origin is still refused."""
-        auth = request.headers.get("authorization", "")
-        if auth.lower().startswith("bearer "):
-            return await self.sessions.check(auth[7:].strip(), self.ctx.clock.now())
-        token = request.cookies.get(COOKIE)
-        no_origin = not (request.headers.get("origin") or request.headers.get("referer"))
-        if token and request.method not in SAFE and not (logout and no_origin) and not (
-            _same_origin(request, self.settings.allowed_origins)
-        ):
-            raise ChatError("csrf", "Dit verzoek komt niet van deze site.")
-        return await self.sessions.check(token, self.ctx.clock.now())
 
     async def healthz(self, request: Request) -> Response:
         database = await self.ctx.store.db.ping()
@@ -103,6 +75,7 @@ class Api:
         s = self.settings
         return ok({
             "topics": list(s.topics),
+            "privacy_url": s.privacy_url,
             "max_text_length": s.max_text_length,
             "max_capacity": s.max_capacity,
             "timeout_minutes": {"default": s.timeout_default_minutes,
@@ -114,87 +87,70 @@ class Api:
         })
 
     async def login(self, request: Request) -> Response:
+        # A browser always sends Origin on a cross-site POST: no logging in from elsewhere.
+        if request.headers.get("origin") and not same_origin(
+            request, self.settings.allowed_origins
+        ):
+            raise ChatError("csrf", "Dit verzoek komt niet van deze site.")
+        data = await json_body(request)
+        username, password = data.get("username"), data.get("password")
+        otp = data.get("otp")
+        if not isinstance(username, str) or not isinstance(password, str) or not username \
+                or len(username) > 64 or len(password) > 1024:
+            raise ChatError("invalid", "Vul een gebruikersnaam en wachtwoord in.")
+        if otp is not None and (not isinstance(otp, str) or len(otp) > 16):
+            raise ChatError("invalid", "De code bestaat uit zes cijfers.")
+        now = self.ctx.clock.monotonic()
+        address = scope_address_hash(request.scope, self.settings.ip_hash_key,
+                                     self.settings.trusted_proxies)
+        # Only failed attempts count: a shift of volunteers logging in from one office
+        # address is not an attack; guessing passwords is.
+        name = username.lower()
+        if not self.login_by_address.allows(address, now) or not self.login_by_name.allows(
+            name, now
+        ):
+            raise ChatError("rate_limited", "Te veel inlogpogingen. Wacht een minuut.")
         try:
-            # A browser always sends Origin on a cross-site POST: no logging in from elsewhere.
-            if request.headers.get("origin") and not _same_origin(
-                request, self.settings.allowed_origins
-            ):
-                raise ChatError("csrf", "Dit verzoek komt niet van deze site.")
-            data = await json_body(request)
-            username, password = data.get("username"), data.get("password")
-            otp = data.get("otp")
-            if not isinstance(username, str) or not isinstance(password, str) or not username \
-                    or len(username) > 64 or len(password) > 1024:
-                raise ChatError("invalid", "Vul een gebruikersnaam en wachtwoord in.")
-            if otp is not None and (not isinstance(otp, str) or len(otp) > 16):
-                raise ChatError("invalid", "De code bestaat uit zes cijfers.")
-            now = self.ctx.clock.monotonic()
-            address = scope_address_hash(request.scope, self.settings.ip_hash_key,
-                                         self.settings.trusted_proxies)
-            # Only failed attempts count: a shift of volunteers logging in from one office
-            # address is not an attack; guessing passwords is.
-            name = username.lower()
-            if not self.login_by_address.allows(address, now) or not self.login_by_name.allows(
-                name, now
-            ):
-                raise ChatError("rate_limited", "Te veel inlogpogingen. Wacht een minuut.")
-            try:
-                token, member = await self.sessions.login(
-                    username, password, self.ctx.clock.now(), otp or None
-                )
-            except ChatError:
-                self.login_by_address.take(address, now)
-                self.login_by_name.take(name, now)
-                raise
-        except ChatError as err:
-            return error(err.code, err.message, 401 if err.code in LOGIN_401 else None)
+            token, member = await self.sessions.login(
+                username, password, self.ctx.clock.now(), otp or None
+            )
+        except ChatError:
+            self.login_by_address.take(address, now)
+            self.login_by_name.take(name, now)
+            raise
         response = ok({"token": token, "role": member.role, "display_name": member.display_name})
         response.set_cookie(
             COOKIE, token, httponly=True, samesite="strict", path="/",
             # Production is served over TLS only, whatever the last hop says.
-            secure=is_https(request.scope, self.settings.trusted_proxies)
-            or self.settings.environment == "production",
+            secure=self._secure(request),
             max_age=int(self.sessions.absolute.total_seconds()),
         )
         return response
 
-    async def logout(self, request: Request) -> Response:
-        try:
-            member = await self.member(request, logout=True)
-        except ChatError as err:
-            return from_chat_error(err)
+    def _secure(self, request: Request) -> bool:
+        return is_https(request.scope, self.settings.trusted_proxies) \
+            or self.settings.environment == "production"
+
+    async def logout(self, request: Request, member: StaffMember) -> Response:
         await self.sessions.logout(member, self.ctx.clock.now())
-        await self.service.logout_sockets(member)
+        await session_actions.logout_sockets(self.ctx, member)
         response = ok({"ok": True})
-        response.delete_cookie(
-            COOKIE, path="/", httponly=True, samesite="strict",
-            secure=is_https(request.scope, self.settings.trusted_proxies)
-            or self.settings.environment == "production",
-        )
+        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict",
+                               secure=self._secure(request))
         return response
 
-    async def me(self, request: Request) -> Response:
-        try:
-            member = await self.member(request)
-        except ChatError as err:
-            return from_chat_error(err)
+    async def me(self, request: Request, member: StaffMember) -> Response:
         return ok({"username": member.username, "display_name": member.display_name,
                    "role": member.role})
 
-    async def transcript(self, request: Request) -> Response:
-        try:
-            member = await self.member(request)
-            cid = request.path_params["id"]
-            if len(cid) > 64:
-                raise ChatError("not_found")
-            row = await self.ctx.store.conversations.get(cid)
-            if row is None:
-                raise ChatError("not_found")
-            access.require_reader(row.volunteer_id, member)
-            messages = await self.ctx.store.messages.of_conversation(cid)
-            await self.service.audit(member, "transcript_read", cid)
-        except ChatError as err:
-            return from_chat_error(err)
+    async def transcript(self, request: Request, member: StaffMember) -> Response:
+        cid = request.path_params["id"]
+        if len(cid) > 64:
+            raise ChatError("not_found")
+        row = await stored_conversation(self.ctx, cid)
+        access.require_reader(row.volunteer_id, member)
+        messages = await self.ctx.store.messages.of_conversation(cid)
+        await audit(self.ctx, member, "transcript_read", cid)
         return ok({
             "conversation_id": cid,
             "messages": [events.transcript_entry(m) for m in messages],

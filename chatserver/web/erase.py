@@ -15,7 +15,7 @@ from chatserver.errors import ChatError
 from chatserver.privacy.addresses import scope_address_hash
 from chatserver.privacy.self_erasure import erase_by_reference
 from chatserver.ratelimit import KeyedBuckets
-from chatserver.web.responses import error, json_body, ok
+from chatserver.web.responses import json_body, ok, public
 
 
 def routes(ctx: Context) -> list[Route]:
@@ -26,15 +26,11 @@ def routes(ctx: Context) -> list[Route]:
         settings = ctx.settings
         address = scope_address_hash(request.scope, settings.ip_hash_key,
                                      settings.trusted_proxies)
-        try:
-            if not attempts.take(address, ctx.clock.monotonic()):
-                raise ChatError("rate_limited", "Te veel pogingen. Probeer het over een paar "
-                                                "minuten opnieuw.")
-            data = await json_body(request, max_bytes=1024)
-            return ok(await erase_by_reference(ctx.store, ctx.clock, settings.secret_key,
-                                               data.get("reference")))
-        except ChatError as err:
-            status = 409 if err.code == "conversation_active" else None
-            return error(err.code, err.message, status)
+        if not attempts.take(address, ctx.clock.monotonic()):
+            raise ChatError("rate_limited", "Te veel pogingen. Probeer het over een paar "
+                                            "minuten opnieuw.")
+        data = await json_body(request, max_bytes=1024)
+        return ok(await erase_by_reference(ctx.store, ctx.clock, settings.secret_key,
+                                           data.get("reference")))
 
-    return [Route("/api/erase", erase, methods=["POST"])]
+    return [Route("/api/erase", public(erase), methods=["POST"])]

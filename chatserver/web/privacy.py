@@ -1,9 +1,10 @@
 """HTTP API of the privacy operations: requests of data subjects, research export, audit log,
-statistics (coordinator and up). Every error is {"error": {"code", "message"}}; bad input 400."""
+statistics (coordinator and up). Every route goes through `Guard.staff` (web/responses.py):
+every error is {"error": {"code", "message"}}; bad input 400, a step the state refuses 409."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from chatserver.actions.common import audit as record
 from chatserver.auth import StaffMember
 from chatserver.clock import iso
 from chatserver.errors import ChatError
@@ -19,31 +21,16 @@ from chatserver.privacy.commands import parse_moment
 from chatserver.privacy.requests import SubjectRequests
 from chatserver.privacy.statistics import statistics, window
 from chatserver.privacy.timezone import local
-from chatserver.web.responses import error, json_body, ok
+from chatserver.web.responses import Handler, StaffHandler, error, json_body, ok
 
 if TYPE_CHECKING:
     from chatserver.web.api import Api
 
-Handler = Callable[[Request, StaffMember], Awaitable[Response]]
-
-CONFLICT = {"already_closed", "already_extended", "too_late", "wrong_kind"}
-
-
 def routes(api: Api) -> list[BaseRoute]:
-    service, ctx = api.service, api.ctx
+    ctx = api.ctx
     store = ctx.store
     register = SubjectRequests(store, ctx.clock, ctx.settings.secret_key)
-
-    def coordinator(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        async def endpoint(request: Request) -> Response:
-            try:
-                member = await api.member(request)
-                member.require("coordinator")
-                return await handler(request, member)
-            except ChatError as err:
-                return error(err.code, err.message, 409 if err.code in CONFLICT else None)
-
-        return endpoint
+    coordinator = api.guard.staff("coordinator")
 
     def query(request: Request, name: str, limit: int = 100) -> str | None:
         value = request.query_params.get(name)
@@ -66,7 +53,10 @@ def routes(api: Api) -> list[BaseRoute]:
     # -- requests of data subjects -----------------------------------------------------------
 
     async def list_requests(request: Request, member: StaffMember) -> Response:
-        return ok({"requests": await register.list(query(request, "status"))})
+        status = query(request, "status")
+        requests = await register.list(status)
+        await record(ctx, member, "requests_read", None, {"status": status})
+        return ok({"requests": requests})
 
     async def create_request(request: Request, member: StaffMember) -> Response:
         data = await json_body(request)
@@ -85,7 +75,9 @@ def routes(api: Api) -> list[BaseRoute]:
         return ok({"ok": True, "request": view}, status=201)
 
     async def get_request(request: Request, member: StaffMember) -> Response:
-        return ok({"request": await register.get(request.path_params["id"])})
+        view = await register.get(request.path_params["id"])
+        await record(ctx, member, "request_read", None, {"request_id": view["id"], "kind": view["kind"]})
+        return ok({"request": view})
 
     async def extend(request: Request, member: StaffMember) -> Response:
         data = await json_body(request)
@@ -120,7 +112,7 @@ def routes(api: Api) -> list[BaseRoute]:
         rows = await store.audit.entries(
             since=since, until=until, actor=query(request, "actor", 64), action=action,
             conversation_id=query(request, "conversation_id", 64), limit=int(raw_limit))
-        await service.audit(member, "audit_read", None, {
+        await record(ctx, member, "audit_read", None, {
             k: v for k, v in request.query_params.items() if k in (
                 "since", "until", "actor", "action", "conversation_id")})
         return ok({"entries": [audit.entry(r) for r in rows], "actions": list(audit.ACTIONS)})
@@ -139,7 +131,7 @@ def routes(api: Api) -> list[BaseRoute]:
         fmt = query(request, "format", 8) or "jsonl"
         if fmt not in research.FORMATS:
             raise ChatError("invalid_format", "Kies jsonl of csv.")
-        await service.audit(member, "research_export", None, {
+        await record(ctx, member, "research_export", None, {
             "since": since.isoformat() if since else None,
             "until": until.isoformat() if until else None, "format": fmt})
 
@@ -154,7 +146,7 @@ def routes(api: Api) -> list[BaseRoute]:
             "Cache-Control": "no-store",
         })
 
-    paths: list[tuple[str, Handler, str]] = [
+    paths: list[tuple[str, StaffHandler, str]] = [
         ("/api/privacy/requests", list_requests, "GET"),
         ("/api/privacy/requests", create_request, "POST"),
         ("/api/privacy/requests/{id}", get_request, "GET"),
@@ -166,12 +158,11 @@ def routes(api: Api) -> list[BaseRoute]:
         ("/api/privacy/statistics", stats, "GET"),
         ("/api/privacy/research/export", export, "GET"),
     ]
-    merged: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {}
+    merged: dict[str, dict[str, Handler]] = {}
     for path, handler, method in paths:
         merged.setdefault(path, {})[method] = coordinator(handler)
 
-    def dispatch(methods: dict[str, Callable[[Request], Awaitable[Response]]]
-                 ) -> Callable[[Request], Awaitable[Response]]:
+    def dispatch(methods: dict[str, Handler]) -> Handler:
         async def endpoint(request: Request) -> Response:
             handler = methods.get("GET" if request.method == "HEAD" else request.method)
             if handler is None:

@@ -68,7 +68,7 @@ async def test_errors_inside_the_server_leave_no_address_hash_or_text(tmp_path: 
     assert "message async handler error" in log  # engine.io's logger: the connect handler
     assert "Exception in ASGI application" in log  # uvicorn's: the login
     assert "sqlalchemy.exc.OperationalError: " + HIDDEN in log
-    assert 'chatserver/service.py", line' in log and "in chatter_connect" in log
+    assert 'chatserver/actions/conversations.py", line' in log and "in sanction_refusal" in log
     # ... and nothing of what the chatter or the person logging in sent.
     assert leaks(log) == [], log[-4000:]
     for name, data in files_under(data_dir).items():

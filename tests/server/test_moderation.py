@@ -43,6 +43,16 @@ async def chat_with(server: Server, vera: Peer, headers: dict[str, str]) -> tupl
     return chatter, cid
 
 
+async def later(clock: FrozenClock, staff: Peer, minutes: int, capacity: int) -> None:
+    """Time passes while the volunteer keeps working: their session stays in use (an unused
+    one ends after 30 minutes, and its socket with it)."""
+    while minutes > 0:
+        step = min(minutes, 20)
+        clock.advance(minutes=step)
+        minutes -= step
+        assert (await staff.call("available", {"capacity": capacity}))["ok"]
+
+
 async def test_timeout_ends_the_chat_refuses_the_address_and_expires(
     srv: Server, clock: FrozenClock
 ) -> None:
@@ -91,10 +101,10 @@ async def test_coordinator_sees_repeat_offenders_blocks_and_lifts(
     for _ in range(3):
         _, last = await chat_with(srv, vera, ALICE)
         await vera.call("timeout", {"conversation_id": last})
-        clock.advance(minutes=31)
+        await later(clock, vera, 31, capacity=3)
     _, once = await chat_with(srv, vera, BOB)
     await vera.call("timeout", {"conversation_id": once})
-    clock.advance(minutes=31)
+    await later(clock, vera, 31, capacity=3)
     # volunteers may not block; coordinators may
     assert (await vera.call("block", {"conversation_id": last}))["error"]["code"] == "forbidden"
     await srv.add_user("cora", "coordinator")

@@ -198,7 +198,7 @@ async def test_a_message_stored_while_the_chatter_resumes_arrives_exactly_once(
         await entered.wait()
         again = await server.chatter()
         resuming = asyncio.ensure_future(again.call("resume", {"resume_token": token}))
-        turns = server.components.service._delivery
+        turns = server.components.worker.turns
         await eventually(lambda: resuming.done() or turns.users(cid) == 2)
         release.set()
         assert (await sending)["ok"]
@@ -235,7 +235,7 @@ async def test_a_message_being_stored_when_the_chatter_leaves_reaches_them_first
             vera.call("message", {"conversation_id": cid, "text": "tot de volgende keer"}))
         await entered.wait()
         leaving = asyncio.ensure_future(chatter.call("leave", {}))
-        turns = server.components.service._delivery
+        turns = server.components.worker.turns
         await eventually(lambda: leaving.done() or turns.users(cid) == 2)
         if leaving.done():
             await chatter.close()  # gone, as a chatter is after leaving
