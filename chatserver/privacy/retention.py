@@ -1,7 +1,8 @@
 """Retention: conversations older than the retention period become anonymised research data;
 hashed addresses older than the address period are dropped.
 
-`plan_research_record` is the pure decision of what survives; `Retention.run` does the I/O."""
+`plan_research_record` is the pure decision of what survives; `Retention.run` does the I/O.
+Deleting never waits for the redactor: without one, the research copy keeps metadata only."""
 
 from __future__ import annotations
 
@@ -17,15 +18,19 @@ from chatserver.clock import Clock, iso
 from chatserver.config import Settings
 from chatserver.privacy.timezone import local
 from chatserver.store import ConversationRecord, MessageRow, Store, new_id, utc
+from chatserver.store.sealing import SealError
 
 log = logging.getLogger(__name__)
 
 Redact = Callable[[str], Awaitable[str]]
 BATCH = 100
+# Retention that has not removed an expired conversation for this long breaks its promise.
+OVERDUE = timedelta(days=1)
 
 
 class RedactorUnavailable(Exception):
-    """The redaction library cannot be loaded or failed: retention must not write any text."""
+    """The redaction library cannot be loaded or failed: retention writes no text then (the
+    research copy keeps metadata only), but deletes all the same."""
 
 
 class SyncRedactor(Protocol):
@@ -153,6 +158,9 @@ class RetentionReport:
     address_cutoff: str
     conversations_moved: int = 0
     messages_redacted: int = 0
+    # Moved with metadata only: the redactor was unavailable (or the text no longer opened).
+    conversations_without_text: int = 0
+    redactor: str = "ok"
     contacts_dropped: int = 0
     sanction_addresses_dropped: int = 0
     conversation_addresses_dropped: int = 0
@@ -166,6 +174,8 @@ class RetentionReport:
             f"{self.contacts_dropped} contact rows, {self.sanction_addresses_dropped} sanction "
             f"and {self.conversation_addresses_dropped} conversation address hashes dropped, "
             f"older than {self.address_cutoff}; {self.seconds:.2f} s"
+            + (f"; redactor {self.redactor}: {self.conversations_without_text} conversations "
+               "kept as metadata only, without text" if self.conversations_without_text else "")
         )
 
 
@@ -187,11 +197,11 @@ class Retention:
         now = self.clock.now()
         cut = cutoffs(now, self.settings.retention_days, self.settings.address_retention_days)
         report = RetentionReport(iso(now), iso(cut.conversations), iso(cut.addresses))
+        if addresses_only:
+            report.redactor = "not used"
+        elif self.redact is None:
+            report.redactor = "unavailable"
         if not addresses_only:
-            if self.redact is None:
-                raise RedactorUnavailable("no redactor: conversations cannot be anonymised")
-            # Refuse before touching anything when the redactor does not answer at all.
-            await self.redact("Controle van de redactie.")
             await self._move_conversations(cut.conversations, report)
         dropped = await self.store.conversations.drop_old_addresses(cut.addresses, now)
         report.contacts_dropped = dropped["contacts"]
@@ -202,9 +212,25 @@ class Retention:
         await self.store.audit.record(now, "retention_run", actor_id=None, actor="retention", detail={
             k: v for k, v in asdict(report).items() if k not in ("skipped", "started_at")
         })
-        log.info("retention run: %d conversations moved, %d contacts dropped",
-                 report.conversations_moved, report.contacts_dropped)
+        log.info("retention run: %d conversations moved (%d without text, redactor %s), "
+                 "%d contacts dropped", report.conversations_moved,
+                 report.conversations_without_text, report.redactor, report.contacts_dropped)
         return report
+
+    async def expired_waiting(self) -> int:
+        """How many conversations are past the retention period and still here (0 after a
+        complete run): the number an operator alerts on."""
+        cut = cutoffs(self.clock.now(), self.settings.retention_days,
+                      self.settings.address_retention_days)
+        return await self.store.conversations.count_created_before(cut.conversations)
+
+    async def overdue(self) -> bool:
+        """Whether a conversation is still here more than a day after its retention period
+        ended: the server is not keeping its promise (for /healthz)."""
+        cut = cutoffs(self.clock.now(), self.settings.retention_days,
+                      self.settings.address_retention_days)
+        return await self.store.conversations.count_created_before(
+            cut.conversations - OVERDUE, limit=1) > 0
 
     async def _move_conversations(self, cutoff: datetime, report: RetentionReport) -> None:
         seen: set[str] = set()
@@ -215,32 +241,67 @@ class Retention:
                 return
             for conv in rows:
                 seen.add(conv.id)
-                moved = await self._move(conv)
+                moved = await self._move(conv, report)
                 if moved is None:
                     report.skipped.append(conv.id)
                     continue
                 report.conversations_moved += 1
                 report.messages_redacted += moved
 
-    async def _move(self, conv: ConversationRecord) -> int | None:
-        assert self.redact is not None
-        messages: Sequence[MessageRow] = await self.store.messages.of_conversation(conv.id)
-        texts = [(m.sender, await self.redact(m.text)) for m in messages]
-        record = plan_research_record(conv, len(texts))
+    async def _move(self, conv: ConversationRecord, report: RetentionReport) -> int | None:
+        """Move one conversation; the number of texts the research copy keeps, or None when it
+        was gone already (another sweeper, an erasure)."""
+        try:
+            messages: Sequence[MessageRow] = await self.store.messages.of_conversation(conv.id)
+        except SealError:
+            # The messages were read, then their key went before it was read: another sweeper
+            # (or an erasure) removed the conversation in between. Not ours to move.
+            if await self.store.conversations.get(conv.id) is None:
+                return None
+            log.warning("retention: a conversation's text no longer opens; moved without text")
+            messages, count = [], await self.store.messages.count(conv.id)
+        else:
+            count = len(messages)
+        texts = await self._research_texts(messages, report)
+        record = plan_research_record(conv, count)
         if not await self.store.research.move_in(conv.id, record.row(new_id()), texts,
                                                  record.hour):
             return None
+        if count and not texts:
+            report.conversations_without_text += 1
         return len(texts)
+
+    async def _research_texts(self, messages: Sequence[MessageRow],
+                              report: RetentionReport) -> list[tuple[str, str]]:
+        """The redacted texts, or none at all when the redactor is unavailable (then for the
+        rest of this run): never a text that was not redacted."""
+        if self.redact is None or not messages:
+            return []
+        try:
+            return [(m.sender, await self.redact(m.text)) for m in messages]
+        except RedactorUnavailable as exc:
+            log.error("retention: redactor unavailable, research copies keep metadata only: %s",
+                      exc)
+            report.redactor = "unavailable"
+            self.redact = None
+            return []
 
 
 class RetentionLoop:
     """The sweeper inside the server: runs every `retention_interval_seconds`, logs and
-    carries on after a failure (a failed run has deleted nothing it had not anonymised)."""
+    carries on after a failure; after each run it logs how many expired conversations wait."""
 
     def __init__(self, settings: Settings, store: Store, clock: Clock, worker: _Worker) -> None:
         self.interval = settings.retention_interval_seconds
-        self.retention = Retention(settings, store, clock, from_worker(worker))
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.worker = worker
         self._task: asyncio.Task[None] | None = None
+
+    def retention(self) -> Retention:
+        """A run's sweeper (a redactor found unavailable in one run is tried again in the next)."""
+        return Retention(self.settings, self.store, self.clock, from_worker(self.worker))
 
     def start(self) -> None:
         if self.interval > 0 and self._task is None:
@@ -249,14 +310,26 @@ class RetentionLoop:
     async def _loop(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
-            try:
-                await self.retention.run()
-            except asyncio.CancelledError:
-                raise
-            except RedactorUnavailable as exc:
-                log.error("retention run stopped, nothing deleted: %s", exc)
-            except Exception:
-                log.exception("retention run failed")
+            await self.run_once()
+
+    async def run_once(self) -> None:
+        retention = self.retention()
+        try:
+            await retention.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("retention run failed")
+        try:
+            waiting = await retention.expired_waiting()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("counting expired conversations failed")
+            return
+        # One line per run, always the same words: an operator's alert matches on it (> 0).
+        log.log(logging.ERROR if waiting else logging.INFO,
+                "retention: expired_conversations_waiting=%d", waiting)
 
     async def close(self) -> None:
         if self._task is not None:

@@ -139,6 +139,15 @@ class Conversations:
             )
             return [from_row(ConversationRecord, r) for r in rows]
 
+    async def count_created_before(self, cutoff: datetime, limit: int | None = None) -> int:
+        """How many conversations started before `cutoff` (at most `limit`, when given)."""
+        q = select(conversations.c.id).where(conversations.c.created_at < cutoff)
+        if limit is not None:
+            q = q.limit(limit)
+        async with self.db.engine.connect() as conn:
+            return int((await conn.execute(
+                select(func.count()).select_from(q.subquery()))).scalar_one())
+
     async def statistics(self, since: datetime, until: datetime) -> list[ConversationSummary]:
         """Conversations started in [since, until) with their message counts (no text)."""
         counts = (
