@@ -878,34 +878,24 @@ class ChatService:
         """Block the chatter of a conversation (live or past) for `days`; ends their live chats."""
         member.require("coordinator")
         cid = events.ident(data, "conversation_id")
-        days = events.integer(data, "days", 1, 3650) or self.settings.block_default_days
+        days = events.integer(data, "days", 1, 3650)
         reason = events.optional_text(data, "reason", 500)
+        override_reason = events.optional_text(data, "override_reason", 500)
         row = await self.store.conversations.get(cid or "")
         if row is None or not row.address_hash:
             raise ChatError("not_found")
-        now = self.clock.now()
-        until = now + timedelta(days=days)
-        sanction_id = await moderation.impose(self.store, moderation.Sanction(
-            "block", row.address_hash, row.id, until, member.id, reason), now)
-        await self.audit(member, "block", row.id,
-                         {"until": iso(until), "reason": reason, "sanction_id": sanction_id})
+        blocked = await moderation.block(
+            self.store, self.settings, member, row.address_hash, row.id, days=days,
+            reason=reason, override_reason=override_reason, now=self.clock.now())
         for conv in await self.live.conversations():
             if conv.address_hash == row.address_hash:
                 await self.end(conv.id, "blocked")
-        return {"ok": True, "until": iso(until), "id": sanction_id}
+        return {"ok": True, "until": iso(blocked.until), "id": blocked.id}
 
     async def lift(self, member: StaffMember, sanction_id: str, reason: str | None
                    ) -> dict[str, Any]:
         member.require("coordinator")
-        row = await self.store.sanctions.get(sanction_id)
-        if row is None:
-            raise ChatError("not_found")
-        now = self.clock.now()
-        if row.lifted_at is not None or (utc(row.until) or now) <= now:
-            raise ChatError("conflict", "Deze maatregel is al opgeheven of verlopen.")
-        await self.store.sanctions.lift(sanction_id, now, member.id)
-        await self.audit(member, f"{row.kind}_lifted", row.conversation_id,
-                         {"sanction_id": sanction_id, "reason": reason})
+        await moderation.lift(self.store, member, sanction_id, reason, self.clock.now())
         return {"ok": True}
 
     # -- audit -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -16,6 +17,7 @@ from typing import Any, Protocol
 
 from chatserver.clock import Clock, iso
 from chatserver.config import Settings
+from chatserver.privacy.terms import Terms
 from chatserver.privacy.timezone import local
 from chatserver.store import ConversationRecord, MessageRow, Store, new_id, utc
 from chatserver.store.sealing import SealError
@@ -23,7 +25,6 @@ from chatserver.store.sealing import SealError
 log = logging.getLogger(__name__)
 
 Redact = Callable[[str], Awaitable[str]]
-BATCH = 100
 # Retention that has not removed an expired conversation for this long breaks its promise.
 OVERDUE = timedelta(days=1)
 
@@ -46,15 +47,16 @@ class Cutoffs:
     addresses: datetime
 
 
-def cutoffs(now: datetime, retention_days: int, address_retention_days: int) -> Cutoffs:
-    """Conversations started before `conversations` and addresses seen before `addresses` go."""
-    return Cutoffs(now - timedelta(days=retention_days),
-                   now - timedelta(days=address_retention_days))
+def cutoffs(now: datetime, terms: Terms) -> Cutoffs:
+    """Conversations started before `conversations` (whole local days) and addresses seen
+    before `addresses` go."""
+    return Cutoffs(terms.conversation_cutoff(now), terms.address_cutoff(now))
 
 
 @dataclass(frozen=True)
 class ResearchRecord:
-    """What is kept of a conversation: no address, reference, staff or time finer than a day."""
+    """What is kept of a conversation: no address, reference, staff or time finer than a day,
+    durations in whole minutes."""
 
     day: date
     hour: int  # kept only as an anonymous count per day and hour, not on the record
@@ -72,10 +74,15 @@ class ResearchRecord:
         return {"id": research_id, **values}
 
 
+# With the day, a time-out or block as the end would match the sanction kept by address hash.
+RESEARCH_END_REASONS = {"timeout": "volunteer", "blocked": "volunteer"}
+
+
 def _seconds(start: datetime | None, end: datetime | None) -> int | None:
+    """Whole minutes, in seconds: exact seconds would match times kept elsewhere."""
     if start is None or end is None:
         return None
-    return max(0, int((end - start).total_seconds()))
+    return max(0, round((end - start).total_seconds() / 60)) * 60
 
 
 def plan_research_record(conv: ConversationRecord, message_count: int) -> ResearchRecord:
@@ -95,7 +102,7 @@ def plan_research_record(conv: ConversationRecord, message_count: int) -> Resear
         duration_seconds=_seconds(paired, ended),
         message_count=message_count,
         left_queue=paired is None and conv.status == "ended",
-        end_reason=conv.end_reason,
+        end_reason=RESEARCH_END_REASONS.get(conv.end_reason or "", conv.end_reason),
     )
 
 
@@ -162,8 +169,12 @@ class RetentionReport:
     conversations_without_text: int = 0
     redactor: str = "ok"
     contacts_dropped: int = 0
-    sanction_addresses_dropped: int = 0
+    sanctions_deleted: int = 0
     conversation_addresses_dropped: int = 0
+    research_conversations_dropped: int = 0
+    research_texts_sealed: int = 0
+    requests_dropped: int = 0
+    audit_entries_purged: int = 0
     seconds: float = 0.0
     skipped: list[str] = field(default_factory=list)
 
@@ -171,9 +182,12 @@ class RetentionReport:
         return (
             f"retention: {self.conversations_moved} conversations ({self.messages_redacted} "
             f"messages) moved to the research store, started before {self.conversation_cutoff}; "
-            f"{self.contacts_dropped} contact rows, {self.sanction_addresses_dropped} sanction "
-            f"and {self.conversation_addresses_dropped} conversation address hashes dropped, "
-            f"older than {self.address_cutoff}; {self.seconds:.2f} s"
+            f"{self.contacts_dropped} contact rows and {self.conversation_addresses_dropped} "
+            f"conversation address hashes dropped, older than {self.address_cutoff}; "
+            f"{self.sanctions_deleted} sanctions that were over deleted; "
+            f"{self.research_conversations_dropped} research conversations, "
+            f"{self.requests_dropped} closed requests and {self.audit_entries_purged} audit "
+            f"entries past their term deleted; {self.seconds:.2f} s"
             + (f"; redactor {self.redactor}: {self.conversations_without_text} conversations "
                "kept as metadata only, without text" if self.conversations_without_text else "")
         )
@@ -186,16 +200,18 @@ class Retention:
     conversation either untouched or fully anonymised, and the next run carries on."""
 
     def __init__(self, settings: Settings, store: Store, clock: Clock,
-                 redact: Redact | None) -> None:
+                 redact: Redact | None, rng: random.Random | None = None) -> None:
         self.settings = settings
+        self.terms = Terms.of(settings)
         self.store = store
         self.clock = clock
         self.redact = redact
+        self.rng = rng or random.SystemRandom()
 
     async def run(self, *, addresses_only: bool = False) -> RetentionReport:
         began = time.perf_counter()
         now = self.clock.now()
-        cut = cutoffs(now, self.settings.retention_days, self.settings.address_retention_days)
+        cut = cutoffs(now, self.terms)
         report = RetentionReport(iso(now), iso(cut.conversations), iso(cut.addresses))
         if addresses_only:
             report.redactor = "not used"
@@ -203,10 +219,12 @@ class Retention:
             report.redactor = "unavailable"
         if not addresses_only:
             await self._move_conversations(cut.conversations, report)
-        dropped = await self.store.conversations.drop_old_addresses(cut.addresses, now)
+        dropped = await self.store.conversations.drop_old_addresses(cut.addresses)
         report.contacts_dropped = dropped["contacts"]
-        report.sanction_addresses_dropped = dropped["sanctions"]
         report.conversation_addresses_dropped = dropped["conversations"]
+        report.sanctions_deleted = await self.store.sanctions.drop_ended(cut.addresses, now)
+        if not addresses_only:
+            await self._other_terms(now, report)
         await self.store.db.checkpoint()
         report.seconds = round(time.perf_counter() - began, 3)
         await self.store.audit.record(now, "retention_run", actor_id=None, actor="retention", detail={
@@ -217,33 +235,43 @@ class Retention:
                  report.conversations_without_text, report.redactor, report.contacts_dropped)
         return report
 
+    async def _other_terms(self, now: datetime, report: RetentionReport) -> None:
+        """The research store, the request register and the audit log, each past its term."""
+        report.research_texts_sealed = await self.store.research.seal_plain()
+        dropped = await self.store.research.drop_before(self.terms.research_cutoff(now))
+        report.research_conversations_dropped = dropped.conversations
+        report.requests_dropped = await self.store.subject_requests.drop_closed_before(
+            self.terms.request_register_cutoff(now))
+        report.audit_entries_purged = await self.store.audit.purge_before(
+            self.terms.audit_log_cutoff(now), now, actor="retention")
+
     async def expired_waiting(self) -> int:
         """How many conversations are past the retention period and still here (0 after a
         complete run): the number an operator alerts on."""
-        cut = cutoffs(self.clock.now(), self.settings.retention_days,
-                      self.settings.address_retention_days)
-        return await self.store.conversations.count_created_before(cut.conversations)
+        cutoff = self.terms.conversation_cutoff(self.clock.now())
+        return await self.store.conversations.count_created_before(cutoff)
 
     async def overdue(self) -> bool:
         """Whether a conversation is still here more than a day after its retention period
         ended: the server is not keeping its promise (for /healthz)."""
-        cut = cutoffs(self.clock.now(), self.settings.retention_days,
-                      self.settings.address_retention_days)
+        cutoff = self.terms.conversation_cutoff(self.clock.now())
         return await self.store.conversations.count_created_before(
-            cut.conversations - OVERDUE, limit=1) > 0
+            cutoff - OVERDUE, limit=1) > 0
 
     async def _move_conversations(self, cutoff: datetime, report: RetentionReport) -> None:
-        seen: set[str] = set()
-        while True:
-            rows = [r for r in await self.store.conversations.created_before(cutoff, BATCH)
-                    if r.id not in seen]
-            if not rows:
-                return
-            for conv in rows:
-                seen.add(conv.id)
-                moved = await self._move(conv, report)
+        """Day by day, each day's conversations in random order: the research rows of a day
+        are written together, in an order that says nothing about the time of day."""
+        days: dict[date, list[str]] = {}
+        for cid, created in await self.store.conversations.started_before(cutoff):
+            days.setdefault(local(created).date(), []).append(cid)
+        for day in sorted(days):
+            batch = days[day]
+            self.rng.shuffle(batch)
+            for cid in batch:
+                conv = await self.store.conversations.get(cid)
+                moved = await self._move(conv, report) if conv is not None else None
                 if moved is None:
-                    report.skipped.append(conv.id)
+                    report.skipped.append(cid)
                     continue
                 report.conversations_moved += 1
                 report.messages_redacted += moved

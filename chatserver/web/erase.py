@@ -14,6 +14,7 @@ from chatserver.context import Context
 from chatserver.errors import ChatError
 from chatserver.privacy.addresses import scope_address_hash
 from chatserver.privacy.self_erasure import erase_by_reference
+from chatserver.privacy.terms import Terms
 from chatserver.ratelimit import KeyedBuckets
 from chatserver.web.responses import error, json_body, ok
 
@@ -32,7 +33,7 @@ def routes(ctx: Context) -> list[Route]:
                                                 "minuten opnieuw.")
             data = await json_body(request, max_bytes=1024)
             return ok(await erase_by_reference(ctx.store, ctx.clock, settings.secret_key,
-                                               data.get("reference")))
+                                               data.get("reference"), Terms.of(settings)))
         except ChatError as err:
             status = 409 if err.code == "conversation_active" else None
             return error(err.code, err.message, status)

@@ -18,6 +18,7 @@ from chatserver.privacy import audit, research
 from chatserver.privacy.commands import parse_moment
 from chatserver.privacy.requests import SubjectRequests
 from chatserver.privacy.statistics import statistics, window
+from chatserver.privacy.terms import Terms
 from chatserver.privacy.timezone import local
 from chatserver.web.responses import error, json_body, ok
 
@@ -32,7 +33,8 @@ CONFLICT = {"already_closed", "already_extended", "too_late", "wrong_kind"}
 def routes(api: Api) -> list[BaseRoute]:
     service, ctx = api.service, api.ctx
     store = ctx.store
-    register = SubjectRequests(store, ctx.clock, ctx.settings.secret_key)
+    register = SubjectRequests(store, ctx.clock, ctx.settings.secret_key,
+                               Terms.of(ctx.settings))
 
     def coordinator(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import io
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 
 from chatserver.clock import FrozenClock
 from chatserver.config import Settings
+from chatserver.privacy.terms import day_start
 from chatserver.privacy.retention import (
     RedactorUnavailable,
     Retention,
@@ -47,9 +48,11 @@ async def test_a_run_over_many_ages_keeps_exactly_what_the_policy_says(
     ages = [0, 1, 30, 89, 91, 120, 200, 365]  # days
     made = {d: await make_conversation(store, settings, NOW - timedelta(days=d, minutes=5),
                                        address=f"{d:064d}") for d in ages}
-    # a conversation one minute short of 90 days stays, one minute past goes
-    edge_keep = await make_conversation(store, settings, NOW - timedelta(days=90) + timedelta(minutes=1))
-    edge_go = await make_conversation(store, settings, NOW - timedelta(days=90, minutes=1))
+    # Whole local days go together, when the day reaches 90 days: a conversation started at the
+    # first moment of the next day stays, one started a minute earlier goes (89.5 days old).
+    next_day = day_start(date(2026, 3, 18))
+    edge_keep = await make_conversation(store, settings, next_day)
+    edge_go = await make_conversation(store, settings, next_day - timedelta(minutes=1))
     # a time-out long over, from 200 days ago; a block still in force, from 300 days ago
     await store.sanctions.add({"kind": "timeout", "address_hash": made[200].address_hash,
                               "conversation_id": made[200].id,
@@ -69,12 +72,15 @@ async def test_a_run_over_many_ages_keeps_exactly_what_the_policy_says(
         left = {r.id for r in await conn.execute(select(conversations.c.id))}
         left_msgs = {r.conversation_id for r in await conn.execute(select(messages))}
         research = (await conn.execute(select(research_conversations))).all()
-        texts = [r.text for r in await conn.execute(select(research_messages))]
+        sealed = [r.text for r in await conn.execute(select(research_messages))]
         contact_days = sorted(
             (NOW - r.created_at.replace(tzinfo=NOW.tzinfo)).days
             for r in await conn.execute(select(contacts)))
         sanction_hashes = {r.kind: r.address_hash for r in await conn.execute(select(sanctions))}
         hours = sum(r.contacts for r in await conn.execute(select(research_contact_hours)))
+    # Sealed at rest like message text; the store opens it
+    assert sealed and all(t.startswith("g1:") for t in sealed)
+    texts = [m.text for m in await store.research.messages_of([r.id for r in research])]
     assert left == kept and left_msgs == kept
     assert report.conversations_moved == len(gone) == len(research) == hours
     assert report.messages_redacted == 2 * len(gone) == len(texts)
@@ -89,17 +95,17 @@ async def test_a_run_over_many_ages_keeps_exactly_what_the_policy_says(
     assert {(r.age, r.topic, r.waiting_seconds, r.duration_seconds) for r in research} == {
         (15, "School", 120, 1200)}
     # Contacts older than 183 days are gone; younger ones (even of moved conversations) stay
-    assert contact_days == sorted([0, 1, 30, 89, 91, 120, 89, 90])
+    assert contact_days == sorted([0, 1, 30, 89, 91, 120, 89, 89])
     assert report.contacts_dropped == 2
-    # The time-out, long over, lost its hash; the block in force keeps it
-    assert sanction_hashes["timeout"].startswith("erased:")
-    assert sanction_hashes["block"] == made[365].address_hash
+    # The time-out, long over, is gone (hash, staff, link); the block in force keeps its hash
+    assert sanction_hashes == {"block": made[365].address_hash}
+    assert report.sanctions_deleted == 1
     # A reference of a moved conversation no longer finds anything
     assert await store.conversations.find_by(reference_hash=made[120].reference) is None
 
     again = await Retention(settings, store, frozen, from_redactor(fake)).run()
     assert again.conversations_moved == again.contacts_dropped == 0
-    assert again.sanction_addresses_dropped == 0
+    assert again.sanctions_deleted == 0
     assert await count(store, research_conversations) == len(gone)
 
 
@@ -152,7 +158,8 @@ async def test_a_redactor_failing_halfway_still_moves_everything_without_raw_tex
     assert await count(store, research_conversations) == 3
     assert await count(store, conversations) == 0 and await count(store, messages) == 0
     async with store.db.engine.connect() as conn:
-        texts = [r.text for r in await conn.execute(select(research_messages))]
+        ids = [r.id for r in await conn.execute(select(research_conversations))]
+    texts = [m.text for m in await store.research.messages_of(ids)]
     assert len(texts) == 2 and all("Sanne" not in t for t in texts)
 
 
@@ -288,7 +295,8 @@ async def test_the_real_redactor_anonymises_before_anything_moves(
     report = await Retention(settings, store, frozen, redact).run()
     assert report.conversations_moved == 1
     async with store.db.engine.connect() as conn:
-        texts = [r.text for r in await conn.execute(select(research_messages))]
+        ids = [r.id for r in await conn.execute(select(research_conversations))]
+    texts = [m.text for m in await store.research.messages_of(ids)]
     assert texts and all("Sanne" not in t and "12345678" not in t for t in texts)
     # The research profile: a word no recognizer knows, but no ordinary word either, goes too
     assert "we hangen altijd rond bij de [WOORD]" in texts
