@@ -12,6 +12,7 @@ const ui = {
   blockForm: $("#block-form"),
   blockDays: $("#block-days"),
   blockReason: $("#block-reason"),
+  blockOverride: $("#block-override"),
 };
 
 // The default and bounds of a time-out from /api/config.
@@ -47,6 +48,7 @@ export function askBlock(conv) {
   openDialog(ui.blockDialog, ui.blockForm, async () => {
     const payload = { conversation_id: conv.id, days: Number(ui.blockDays.value) };
     if (ui.blockReason.value.trim()) payload.reason = ui.blockReason.value.trim();
+    if (ui.blockOverride.value.trim()) payload.override_reason = ui.blockOverride.value.trim();
     const ack = await request(state.socket, "block", payload);
     if (ack.ok) {
       conv.note(`Geblokkeerd tot ${formatDate(ack.until)}.`);
