@@ -15,7 +15,6 @@ from sqlalchemy import func, select, update
 
 from chatserver.clock import FrozenClock
 from chatserver.config import Settings
-from chatserver.privacy.terms import day_start
 from chatserver.privacy.retention import (
     RedactorUnavailable,
     Retention,
@@ -23,6 +22,7 @@ from chatserver.privacy.retention import (
     load_redactor,
     plan_research_record,
 )
+from chatserver.privacy.terms import day_start
 from chatserver.store import Store
 from chatserver.store.models import (
     audit_log,
