@@ -15,7 +15,7 @@ from chatserver.auth import StaffMember
 from chatserver.clock import Clock, iso
 from chatserver.errors import ChatError
 from chatserver.privacy.references import normalise_reference, reference_hash
-from chatserver.privacy.terms import BACKUP_DAYS, DEFAULT_TERMS, Terms
+from chatserver.privacy.terms import BACKUP_DAYS, BACKUP_KEY_DAYS, DEFAULT_TERMS, Terms
 from chatserver.store import Store, SubjectRequestRecord, utc
 
 KINDS = ("access", "erasure", "objection")
@@ -42,9 +42,9 @@ def not_erased(terms: Terms, sanctions_kept: int = 0) -> list[str]:
         ("Dit verzoek zelf blijft in het register staan (met alleen een afgeleide van je code), "
          "zodat we kunnen laten zien dat we het hebben afgehandeld; "
          f"{terms.request_register} dagen na de afhandeling wordt het gewist."),
-        ("Back-ups worden niet apart aangepast; ze worden na uiterlijk "
-         f"{BACKUP_DAYS} dagen gewist. Je berichten staan daarin versleuteld met een sleutel "
-         "die nu vernietigd is: ze zijn niet meer te lezen."),
+        ("Back-ups worden niet apart aangepast: ze worden na uiterlijk "
+         f"{BACKUP_DAYS} dagen vernietigd, en uiterlijk {BACKUP_KEY_DAYS} dagen na het wissen "
+         "is ook de sleutel vernietigd waarmee je berichten daarin te openen waren."),
     ]
     if sanctions_kept:
         answer.insert(0, (

@@ -15,9 +15,11 @@ if TYPE_CHECKING:
 
 # A block lasts three months at most (the privacy statement's promise); configurable down only.
 BLOCK_MAX_DAYS = 90
-# Backups are not touched by erasure or retention: they expire after this many days
-# (docs/operations.md); the erasure answer names it.
-BACKUP_DAYS = 60
+# Backups are not touched by erasure or retention: they are destroyed after BACKUP_DAYS, and the
+# master key that opens the conversation keys inside them after BACKUP_KEY_DAYS (the operator's
+# duty, docs/operations.md "Backup term"); the erasure answer names both.
+BACKUP_DAYS = 30
+BACKUP_KEY_DAYS = 60
 # The terms' defaults, in days.
 RESEARCH_TERM_DAYS = 5 * 365
 REQUEST_REGISTER_DAYS = 365
