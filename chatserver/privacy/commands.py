@@ -30,11 +30,12 @@ EXIT_REDACTOR = 3
 def register(sub: Any) -> None:
     retention = sub.add_parser("retention", help="apply the retention policy")
     rsub = retention.add_subparsers(dest="retention_command", required=True)
-    run = rsub.add_parser("run", help="anonymise old conversations, drop old address hashes")
+    run = rsub.add_parser("run", help="delete what is past its term (conversations move to "
+                          "the research store, redacted; without a redactor, metadata only)")
     run.add_argument("--every", type=float, metavar="SECONDS",
                      help="keep running, once every SECONDS (a worker process)")
     run.add_argument("--addresses-only", action="store_true",
-                     help="only drop old address hashes (needs no redactor)")
+                     help="only drop old address hashes and sanctions that are over")
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     run.set_defaults(run=lambda settings, args: retention_command(settings, args))
 

@@ -315,6 +315,12 @@ class Retention:
             return []
 
 
+async def expired_conversations_waiting(settings: Settings, store: Store, clock: Clock) -> int:
+    """How many conversations are past their retention term and still in the database: 0 after
+    a complete run. For a metric or an alert (no redactor needed)."""
+    return await Retention(settings, store, clock, None).expired_waiting()
+
+
 class RetentionLoop:
     """The sweeper inside the server: runs every `retention_interval_seconds`, logs and
     carries on after a failure; after each run it logs how many expired conversations wait."""

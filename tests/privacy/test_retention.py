@@ -364,7 +364,7 @@ async def test_healthz_answers_503_when_retention_is_overdue_or_the_redactor_fai
 async def test_the_loop_logs_how_many_expired_conversations_wait(
         store: Store, settings: Settings, frozen: FrozenClock,
         caplog: pytest.LogCaptureFixture) -> None:
-    from chatserver.privacy.retention import RetentionLoop
+    from chatserver.privacy.retention import RetentionLoop, expired_conversations_waiting
 
     await make_conversation(store, settings, NOW - timedelta(days=200))
 
@@ -374,7 +374,7 @@ async def test_the_loop_logs_how_many_expired_conversations_wait(
 
     caplog.set_level("INFO", logger="chatserver.privacy.retention")
     loop = RetentionLoop(settings, store, frozen, Down())
-    assert await loop.retention().expired_waiting() == 1
+    assert await expired_conversations_waiting(settings, store, frozen) == 1
     await loop.run_once()
     assert "retention: expired_conversations_waiting=0" in caplog.text
     assert await count(store, conversations) == 0
