@@ -129,16 +129,6 @@ class Conversations:
             await conn.execute(delete(messages).where(messages.c.conversation_id == conversation_id))
             await conn.execute(delete(conversations).where(conversations.c.id == conversation_id))
 
-    async def created_before(self, cutoff: datetime, limit: int) -> list[ConversationRecord]:
-        async with self.db.engine.connect() as conn:
-            rows = await conn.execute(
-                select(conversations)
-                .where(conversations.c.created_at < cutoff)
-                .order_by(conversations.c.created_at, conversations.c.id)
-                .limit(limit)
-            )
-            return [from_row(ConversationRecord, r) for r in rows]
-
     async def started_before(self, cutoff: datetime) -> list[tuple[str, datetime]]:
         """The id and start of every conversation started before `cutoff` (retention)."""
         async with self.db.engine.connect() as conn:
