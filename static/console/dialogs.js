@@ -21,6 +21,11 @@ export function setTimeoutBounds(config) {
   if (t.min) ui.timeoutMinutes.min = t.min;
   if (t.max) ui.timeoutMinutes.max = t.max;
   if (t.default) ui.timeoutMinutes.value = t.default;
+  // A block lasts at most the server's setting (90 days or fewer): the default and the bound.
+  if (Number.isInteger(config.block_days) && config.block_days > 0) {
+    ui.blockDays.max = config.block_days;
+    ui.blockDays.value = config.block_days;
+  }
 }
 
 // Each function below acts on `conv`, a Conversation: its id, note() and ended().
