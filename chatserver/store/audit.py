@@ -29,6 +29,12 @@ class AuditEntry:
     detail: str | None  # JSON
 
 
+# Keys whose values are free text someone typed: they belong on the sanction or request they
+# describe (and go with it), never in the log, which outlives both.
+FREE_TEXT_KEYS = frozenset({"reason", "override_reason", "lift_reason", "note",
+                            "extension_reason", "text"})
+
+
 class AuditLog:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -43,6 +49,8 @@ class AuditLog:
         conversation_id: str | None = None,
         detail: dict[str, Any] | None = None,
     ) -> None:
+        if detail and FREE_TEXT_KEYS & detail.keys():
+            raise ValueError(f"free text in an audit entry: {sorted(FREE_TEXT_KEYS & detail.keys())}")
         async with self.db.tx() as conn:
             await conn.execute(
                 audit_log.insert().values(

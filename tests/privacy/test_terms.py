@@ -250,3 +250,10 @@ async def test_research_text_from_before_sealing_is_sealed_by_the_next_run(
     assert raw.startswith("g1:")
     assert [m.text for m in await store.research.messages_of(["r" * 24])] == [
         "oud, al geredigeerd"]
+
+
+async def test_the_audit_log_takes_no_free_text(store: Store) -> None:
+    with pytest.raises(ValueError, match="free text"):
+        await store.audit.record(NOW, "block", actor_id="u1", actor="cora",
+                                 detail={"sanction_id": "s1", "reason": "noemt zijn school"})
+    assert await store.audit.entries() == []
