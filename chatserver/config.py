@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from chatserver.errors import ConfigError
+from chatserver.privacy.terms import BLOCK_MAX_DAYS
 
 # Until the helpline's own statement is configured: the widget's privacy note on its first screen.
 DEFAULT_PRIVACY_URL = "/#privacy-title"
@@ -232,6 +233,11 @@ class Settings:
     session_max_hours: int = 12
     retention_days: int = 90
     address_retention_days: int = 183
+    # Terms of the research store (from the record's day), of a closed request in the register
+    # and of an audit entry (privacy/terms.py).
+    research_term_days: int = 1825
+    request_register_days: int = 365
+    audit_log_days: int = 730
     # How often the server runs the retention sweeper itself; 0 leaves it to a worker process.
     retention_interval_seconds: int = 3600
     topics: tuple[str, ...] = DEFAULT_TOPICS
@@ -316,11 +322,15 @@ class Settings:
             timeout_min_minutes=_int(env, "CHATSERVER_TIMEOUT_MIN_MINUTES", 5, 1, 10_080),
             timeout_max_minutes=_int(env, "CHATSERVER_TIMEOUT_MAX_MINUTES", 1440, 1, 43_200),
             timeout_window_days=_int(env, "CHATSERVER_TIMEOUT_WINDOW_DAYS", 90, 1, 3650),
-            block_default_days=_int(env, "CHATSERVER_BLOCK_DAYS", 90, 1, 3650),
+            # The default and the longest block: three months at most, shorter if set so.
+            block_default_days=_int(env, "CHATSERVER_BLOCK_DAYS", 90, 1, BLOCK_MAX_DAYS),
             session_idle_minutes=_int(env, "CHATSERVER_SESSION_IDLE_MINUTES", 30, 1, 1440),
             session_max_hours=_int(env, "CHATSERVER_SESSION_MAX_HOURS", 12, 1, 168),
             retention_days=_int(env, "CHATSERVER_RETENTION_DAYS", 90, 1, 3650),
             address_retention_days=_int(env, "CHATSERVER_ADDRESS_RETENTION_DAYS", 183, 1, 3650),
+            research_term_days=_int(env, "CHATSERVER_RESEARCH_TERM_DAYS", 1825, 1, 36500),
+            request_register_days=_int(env, "CHATSERVER_REQUEST_REGISTER_DAYS", 365, 1, 36500),
+            audit_log_days=_int(env, "CHATSERVER_AUDIT_LOG_DAYS", 730, 1, 36500),
             retention_interval_seconds=_int(
                 env, "CHATSERVER_RETENTION_INTERVAL_SECONDS", 3600, 0, 7 * 86400
             ),

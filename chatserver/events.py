@@ -111,6 +111,7 @@ class BlockRequest:
     conversation_id: str | None
     days: int | None  # None: the default
     reason: str | None
+    override_reason: str | None  # why a block without an earlier time-out is needed
 
 
 def block_request(payload: dict[str, Any]) -> BlockRequest:
@@ -119,6 +120,7 @@ def block_request(payload: dict[str, Any]) -> BlockRequest:
         conversation_id=ident(payload, "conversation_id"),
         days=integer(payload, "days", 1, 3650),
         reason=optional_text(payload, "reason", 500),
+        override_reason=optional_text(payload, "override_reason", 500),
     )
 
 

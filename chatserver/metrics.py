@@ -13,14 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from sqlalchemy import func, select
 
 from chatserver.context import Context
 from chatserver.errors import ChatError
 from chatserver.outbox import Outbox
-from chatserver.privacy.retention import cutoffs
+from chatserver.privacy.retention import expired_conversations_waiting
 from chatserver.redaction_worker import RedactionWorker
-from chatserver.store.models import conversations
 
 WORKER = str(os.getpid())
 
@@ -108,14 +106,8 @@ class Meter:
 
 
 async def retention_due(ctx: Context) -> int:
-    """Conversations started before the retention term: what the next sweep will anonymise."""
-    s = ctx.settings
-    cutoff = cutoffs(ctx.clock.now(), s.retention_days, s.address_retention_days).conversations
-    async with ctx.store.db.engine.connect() as conn:
-        count = await conn.scalar(
-            select(func.count()).select_from(conversations)
-            .where(conversations.c.created_at < cutoff))
-    return int(count or 0)
+    """Conversations past the retention term and still here: what the next sweep removes."""
+    return await expired_conversations_waiting(ctx.settings, ctx.store, ctx.clock)
 
 
 class MeteredOutbox(Outbox):

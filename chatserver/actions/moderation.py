@@ -14,7 +14,6 @@ from chatserver.auth import StaffMember
 from chatserver.clock import iso
 from chatserver.context import Context
 from chatserver.errors import ChatError
-from chatserver.store import utc
 
 
 async def timeout(ctx: Context, member: StaffMember, conversation_id: str,
@@ -32,35 +31,27 @@ async def timeout(ctx: Context, member: StaffMember, conversation_id: str,
 
 
 async def block(ctx: Context, member: StaffMember, conversation_id: str | None,
-                days: int | None, reason: str | None) -> dict[str, Any]:
+                days: int | None, reason: str | None, override_reason: str | None = None
+                ) -> dict[str, Any]:
     """Block the chatter of a conversation (live or past) for `days` (the default when None);
-    ends their live chats."""
+    the rule (at most 90 days, an earlier time-out or an override reason) is
+    `chatserver.moderation.block`. Ends their live chats."""
     member.require("coordinator")
     row = await stored_conversation(ctx, conversation_id)
     if not row.address_hash:
         raise ChatError("not_found")
-    now = ctx.clock.now()
-    until = now + timedelta(days=days or ctx.settings.block_default_days)
-    sanction_id = await moderation.impose(ctx.store, moderation.Sanction(
-        "block", row.address_hash, row.id, until, member.id, reason), now)
-    await audit(ctx, member, "block", row.id,
-                {"until": iso(until), "reason": reason, "sanction_id": sanction_id})
+    blocked = await moderation.block(
+        ctx.store, ctx.settings, member, row.address_hash, row.id, days=days, reason=reason,
+        override_reason=override_reason, now=ctx.clock.now())
     for conv in await ctx.live.conversations():
         if conv.address_hash == row.address_hash:
             await end(ctx, conv.id, "blocked")
-    return {"ok": True, "until": iso(until), "id": sanction_id}
+    return {"ok": True, "until": iso(blocked.until), "id": blocked.id}
 
 
 async def lift(ctx: Context, member: StaffMember, sanction_id: str, reason: str | None
                ) -> dict[str, Any]:
+    """Lift a sanction in force; the reason stays on the sanction, the audit entry holds ids."""
     member.require("coordinator")
-    row = await ctx.store.sanctions.get(sanction_id)
-    if row is None:
-        raise ChatError("not_found")
-    now = ctx.clock.now()
-    if row.lifted_at is not None or (utc(row.until) or now) <= now:
-        raise ChatError("conflict", "Deze maatregel is al opgeheven of verlopen.")
-    await ctx.store.sanctions.lift(sanction_id, now, member.id)
-    await audit(ctx, member, f"{row.kind}_lifted", row.conversation_id,
-                {"sanction_id": sanction_id, "reason": reason})
+    await moderation.lift(ctx.store, member, sanction_id, reason, ctx.clock.now())
     return {"ok": True}

@@ -1,6 +1,7 @@
 """The audit log read back: entries as JSON, and the breach report of a staff account or window.
 
-Writing is `Store.audit()` (append-only; SQLite triggers refuse UPDATE and DELETE)."""
+Writing is `Store.audit` (ids and codes, no free text; append-only: the database's triggers
+refuse UPDATE and any DELETE but retention's recorded purge)."""
 
 from __future__ import annotations
 

@@ -30,11 +30,12 @@ EXIT_REDACTOR = 3
 def register(sub: Any) -> None:
     retention = sub.add_parser("retention", help="apply the retention policy")
     rsub = retention.add_subparsers(dest="retention_command", required=True)
-    run = rsub.add_parser("run", help="anonymise old conversations, drop old address hashes")
+    run = rsub.add_parser("run", help="delete what is past its term (conversations move to "
+                          "the research store, redacted; without a redactor, metadata only)")
     run.add_argument("--every", type=float, metavar="SECONDS",
                      help="keep running, once every SECONDS (a worker process)")
     run.add_argument("--addresses-only", action="store_true",
-                     help="only drop old address hashes (needs no redactor)")
+                     help="only drop old address hashes and sanctions that are over")
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     run.set_defaults(run=lambda settings, args: retention_command(settings, args))
 
@@ -108,7 +109,10 @@ def retention_command(settings: Settings, args: argparse.Namespace,
         try:
             redact = redactor()
         except RedactorUnavailable as exc:
-            return _fail(f"retention stopped, nothing deleted: {exc}", EXIT_REDACTOR)
+            # Deleting never waits for the redactor: the research copies keep metadata only,
+            # and the exit code still tells the operator.
+            print(f"chatserver: {exc}; expired conversations are deleted all the same, their "
+                  "research copies keep metadata only", file=sys.stderr)
     every = getattr(args, "every", None)
     if every is not None and every <= 0:
         return _fail("--every must be a positive number of seconds")
@@ -128,18 +132,17 @@ def retention_command(settings: Settings, args: argparse.Namespace,
 async def _retention_once(settings: Settings, args: argparse.Namespace, redact: Redact | None,
                           out: TextIO) -> int:
     async with opened(settings) as store:
-        try:
-            report = await Retention(settings, store, clock_of(settings), redact).run(
-                addresses_only=args.addresses_only)
-        except RedactorUnavailable as exc:
-            return _fail(f"retention stopped: {exc}; conversations not yet anonymised are "
-                         "untouched", EXIT_REDACTOR)
+        retention = Retention(settings, store, clock_of(settings), redact)
+        report = await retention.run(addresses_only=args.addresses_only)
+        waiting = await retention.expired_waiting()
     if args.json:
-        print(json.dumps(report.__dict__, ensure_ascii=False), file=out)
+        print(json.dumps({**report.__dict__, "expired_conversations_waiting": waiting},
+                         ensure_ascii=False), file=out)
     else:
         print(report.summary(), file=out)
+        print(f"retention: expired_conversations_waiting={waiting}", file=out)
     out.flush()
-    return 0
+    return EXIT_REDACTOR if report.redactor == "unavailable" else 0
 
 
 # -- research export ----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from chatserver.auth import StaffMember
 from chatserver.clock import Clock, iso
 from chatserver.errors import ChatError
 from chatserver.privacy.references import normalise_reference, reference_hash
+from chatserver.privacy.terms import BACKUP_DAYS, BACKUP_KEY_DAYS, DEFAULT_TERMS, Terms
 from chatserver.store import Store, SubjectRequestRecord, utc
 
 KINDS = ("access", "erasure", "objection")
@@ -22,21 +23,36 @@ OUTCOMES = ("done", "refused")
 MAX_EXTENSION_MONTHS = 2
 _REFERENCE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{2}$")
 
-# What erasure cannot erase, said to the person in the answer (Dutch, as the answer is).
-NOT_ERASED = (
-    ("Gesprekken ouder dan de bewaartermijn zijn al geanonimiseerd voor onderzoek: zonder code, "
-    "adres of tijdstip. Die gegevens zijn niet meer aan jou te koppelen en kunnen daarom niet "
-    "worden teruggevonden of verwijderd."),
-    ("Het auditlog houdt bij welke medewerker wanneer iets met dit gesprek deed (zonder inhoud). "
-    "Dat blijft bewaard om misbruik van gegevens te kunnen onderzoeken."),
-    ("Dit verzoek zelf blijft in het register staan (met alleen een afgeleide van je code), "
-     "zodat we kunnen laten zien dat we het hebben afgehandeld."),
-    "Back-ups worden niet apart aangepast; ze verlopen vanzelf volgens de back-uptermijn.",
-)
-ACTIVE_SANCTION = (
-    "Een blokkade of time-out die nog loopt, blijft bestaan tot hij afloopt (ter bescherming van "
-    "de vrijwilligers); daarna wordt hij verwijderd."
-)
+# What erasure cannot erase, said to the person in the answer (Dutch, as the answer is). Each
+# sentence must stay true: the terms come from the settings, and retention enforces them.
+def not_erased(terms: Terms, sanctions_kept: int = 0) -> list[str]:
+    """What stays after an erasure, and until when."""
+    years = terms.research // 365
+    answer = [
+        ("Gesprekken ouder dan de bewaartermijn zijn al geanonimiseerd voor onderzoek: zonder "
+         "code, adres, medewerker of tijdstip (alleen de dag), en de tekst zonder namen en "
+         "andere herkenbare gegevens. Die gegevens zijn niet meer aan jou te koppelen en kunnen "
+         "daarom niet worden teruggevonden of verwijderd; ze worden na "
+         + (f"{years} jaar" if terms.research % 365 == 0 else f"{terms.research} dagen")
+         + " gewist."),
+        ("Het auditlog houdt bij welke medewerker wanneer wat met dit gesprek deed: alleen het "
+         "soort handeling en nummers, geen berichten en geen toelichting. Dat blijft "
+         f"{terms.audit_log} dagen bewaard om misbruik van gegevens te kunnen onderzoeken, en "
+         "wordt dan gewist."),
+        ("Dit verzoek zelf blijft in het register staan (met alleen een afgeleide van je code), "
+         "zodat we kunnen laten zien dat we het hebben afgehandeld; "
+         f"{terms.request_register} dagen na de afhandeling wordt het gewist."),
+        ("Back-ups worden niet apart aangepast: ze worden na uiterlijk "
+         f"{BACKUP_DAYS} dagen vernietigd, en uiterlijk {BACKUP_KEY_DAYS} dagen na het wissen "
+         "is ook de sleutel vernietigd waarmee je berichten daarin te openen waren."),
+    ]
+    if sanctions_kept:
+        answer.insert(0, (
+            "Een blokkade of time-out die nog loopt, blijft bestaan tot hij afloopt of wordt "
+            "opgeheven (ter bescherming van de vrijwilligers), met een versleutelde afgeleide van "
+            "je IP-adres en de reden die de medewerker erbij schreef. Daarna wordt hij bij de "
+            "eerstvolgende opruimronde helemaal verwijderd."))
+    return answer
 
 
 # -- pure decisions -----------------------------------------------------------------------------
@@ -100,10 +116,12 @@ def _iso(dt: datetime | None) -> str | None:
 class SubjectRequests:
     """The register of requests and the actions on it; every action is in the audit log."""
 
-    def __init__(self, store: Store, clock: Clock, secret_key: bytes) -> None:
+    def __init__(self, store: Store, clock: Clock, secret_key: bytes,
+                 terms: Terms | None = None) -> None:
         self.store = store
         self.clock = clock
         self.secret_key = secret_key
+        self.terms = terms or DEFAULT_TERMS
 
     def view(self, row: SubjectRequestRecord) -> dict[str, Any]:
         now = self.clock.now()
@@ -257,7 +275,8 @@ class SubjectRequests:
             ],
             "sanctions": [
                 {"kind": s.kind, "created_at": _iso(s.created_at), "until": _iso(s.until),
-                 "reason": s.reason, "lifted_at": _iso(s.lifted_at)}
+                 "reason": s.reason, "override_reason": s.override_reason,
+                 "lifted_at": _iso(s.lifted_at), "lift_reason": s.lift_reason}
                 for s in sanctions
             ],
             # What staff did with the conversation and when; staff names are their own data.
@@ -282,10 +301,9 @@ class SubjectRequests:
                   "sanctions_kept": 0}
         if row.conversation_id:
             erased = await self.store.conversations.erase(row.conversation_id, now)
-        not_erased = list(NOT_ERASED)
-        if erased["sanctions_kept"]:
-            not_erased.insert(0, ACTIVE_SANCTION)
-        outcome = {"erased": erased, "not_erased": not_erased, "erased_at": iso(now)}
+        outcome = {"erased": erased,
+                   "not_erased": not_erased(self.terms, erased["sanctions_kept"]),
+                   "erased_at": iso(now)}
         await self.store.subject_requests.update(
             row.id, status="done", outcome=json.dumps(outcome, ensure_ascii=False),
             handled_by=member.username, closed_at=now)

@@ -1,12 +1,14 @@
 """Retention: conversations older than the retention period become anonymised research data;
 hashed addresses older than the address period are dropped.
 
-`plan_research_record` is the pure decision of what survives; `Retention.run` does the I/O."""
+`plan_research_record` is the pure decision of what survives; `Retention.run` does the I/O.
+Deleting never waits for the redactor: without one, the research copy keeps metadata only."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -15,17 +17,21 @@ from typing import Any, Protocol
 
 from chatserver.clock import Clock, iso
 from chatserver.config import Settings
+from chatserver.privacy.terms import Terms
 from chatserver.privacy.timezone import local
 from chatserver.store import ConversationRecord, MessageRow, Store, new_id, utc
+from chatserver.store.sealing import SealError
 
 log = logging.getLogger(__name__)
 
 Redact = Callable[[str], Awaitable[str]]
-BATCH = 100
+# Retention that has not removed an expired conversation for this long breaks its promise.
+OVERDUE = timedelta(days=1)
 
 
 class RedactorUnavailable(Exception):
-    """The redaction library cannot be loaded or failed: retention must not write any text."""
+    """The redaction library cannot be loaded or failed: retention writes no text then (the
+    research copy keeps metadata only), but deletes all the same."""
 
 
 class SyncRedactor(Protocol):
@@ -41,15 +47,16 @@ class Cutoffs:
     addresses: datetime
 
 
-def cutoffs(now: datetime, retention_days: int, address_retention_days: int) -> Cutoffs:
-    """Conversations started before `conversations` and addresses seen before `addresses` go."""
-    return Cutoffs(now - timedelta(days=retention_days),
-                   now - timedelta(days=address_retention_days))
+def cutoffs(now: datetime, terms: Terms) -> Cutoffs:
+    """Conversations started before `conversations` (whole local days) and addresses seen
+    before `addresses` go."""
+    return Cutoffs(terms.conversation_cutoff(now), terms.address_cutoff(now))
 
 
 @dataclass(frozen=True)
 class ResearchRecord:
-    """What is kept of a conversation: no address, reference, staff or time finer than a day."""
+    """What is kept of a conversation: no address, reference, staff or time finer than a day,
+    durations in whole minutes."""
 
     day: date
     hour: int  # kept only as an anonymous count per day and hour, not on the record
@@ -67,10 +74,15 @@ class ResearchRecord:
         return {"id": research_id, **values}
 
 
+# With the day, a time-out or block as the end would match the sanction kept by address hash.
+RESEARCH_END_REASONS = {"timeout": "volunteer", "blocked": "volunteer"}
+
+
 def _seconds(start: datetime | None, end: datetime | None) -> int | None:
+    """Whole minutes, in seconds: exact seconds would match times kept elsewhere."""
     if start is None or end is None:
         return None
-    return max(0, int((end - start).total_seconds()))
+    return max(0, round((end - start).total_seconds() / 60)) * 60
 
 
 def plan_research_record(conv: ConversationRecord, message_count: int) -> ResearchRecord:
@@ -90,7 +102,7 @@ def plan_research_record(conv: ConversationRecord, message_count: int) -> Resear
         duration_seconds=_seconds(paired, ended),
         message_count=message_count,
         left_queue=paired is None and conv.status == "ended",
-        end_reason=conv.end_reason,
+        end_reason=RESEARCH_END_REASONS.get(conv.end_reason or "", conv.end_reason),
     )
 
 
@@ -153,9 +165,16 @@ class RetentionReport:
     address_cutoff: str
     conversations_moved: int = 0
     messages_redacted: int = 0
+    # Moved with metadata only: the redactor was unavailable (or the text no longer opened).
+    conversations_without_text: int = 0
+    redactor: str = "ok"
     contacts_dropped: int = 0
-    sanction_addresses_dropped: int = 0
+    sanctions_deleted: int = 0
     conversation_addresses_dropped: int = 0
+    research_conversations_dropped: int = 0
+    research_texts_sealed: int = 0
+    requests_dropped: int = 0
+    audit_entries_purged: int = 0
     seconds: float = 0.0
     skipped: list[str] = field(default_factory=list)
 
@@ -163,9 +182,14 @@ class RetentionReport:
         return (
             f"retention: {self.conversations_moved} conversations ({self.messages_redacted} "
             f"messages) moved to the research store, started before {self.conversation_cutoff}; "
-            f"{self.contacts_dropped} contact rows, {self.sanction_addresses_dropped} sanction "
-            f"and {self.conversation_addresses_dropped} conversation address hashes dropped, "
-            f"older than {self.address_cutoff}; {self.seconds:.2f} s"
+            f"{self.contacts_dropped} contact rows and {self.conversation_addresses_dropped} "
+            f"conversation address hashes dropped, older than {self.address_cutoff}; "
+            f"{self.sanctions_deleted} sanctions that were over deleted; "
+            f"{self.research_conversations_dropped} research conversations, "
+            f"{self.requests_dropped} closed requests and {self.audit_entries_purged} audit "
+            f"entries past their term deleted; {self.seconds:.2f} s"
+            + (f"; redactor {self.redactor}: {self.conversations_without_text} conversations "
+               "kept as metadata only, without text" if self.conversations_without_text else "")
         )
 
 
@@ -176,71 +200,142 @@ class Retention:
     conversation either untouched or fully anonymised, and the next run carries on."""
 
     def __init__(self, settings: Settings, store: Store, clock: Clock,
-                 redact: Redact | None) -> None:
+                 redact: Redact | None, rng: random.Random | None = None) -> None:
         self.settings = settings
+        self.terms = Terms.of(settings)
         self.store = store
         self.clock = clock
         self.redact = redact
+        self.rng = rng or random.SystemRandom()
 
     async def run(self, *, addresses_only: bool = False) -> RetentionReport:
         began = time.perf_counter()
         now = self.clock.now()
-        cut = cutoffs(now, self.settings.retention_days, self.settings.address_retention_days)
+        cut = cutoffs(now, self.terms)
         report = RetentionReport(iso(now), iso(cut.conversations), iso(cut.addresses))
+        if addresses_only:
+            report.redactor = "not used"
+        elif self.redact is None:
+            report.redactor = "unavailable"
         if not addresses_only:
-            if self.redact is None:
-                raise RedactorUnavailable("no redactor: conversations cannot be anonymised")
-            # Refuse before touching anything when the redactor does not answer at all.
-            await self.redact("Controle van de redactie.")
             await self._move_conversations(cut.conversations, report)
-        dropped = await self.store.conversations.drop_old_addresses(cut.addresses, now)
+        dropped = await self.store.conversations.drop_old_addresses(cut.addresses)
         report.contacts_dropped = dropped["contacts"]
-        report.sanction_addresses_dropped = dropped["sanctions"]
         report.conversation_addresses_dropped = dropped["conversations"]
+        report.sanctions_deleted = await self.store.sanctions.drop_ended(cut.addresses, now)
+        if not addresses_only:
+            await self._other_terms(now, report)
         await self.store.db.checkpoint()
         report.seconds = round(time.perf_counter() - began, 3)
         await self.store.audit.record(now, "retention_run", actor_id=None, actor="retention", detail={
             k: v for k, v in asdict(report).items() if k not in ("skipped", "started_at")
         })
-        log.info("retention run: %d conversations moved, %d contacts dropped",
-                 report.conversations_moved, report.contacts_dropped)
+        log.info("retention run: %d conversations moved (%d without text, redactor %s), "
+                 "%d contacts dropped", report.conversations_moved,
+                 report.conversations_without_text, report.redactor, report.contacts_dropped)
         return report
 
+    async def _other_terms(self, now: datetime, report: RetentionReport) -> None:
+        """The research store, the request register and the audit log, each past its term."""
+        report.research_texts_sealed = await self.store.research.seal_plain()
+        dropped = await self.store.research.drop_before(self.terms.research_cutoff(now))
+        report.research_conversations_dropped = dropped.conversations
+        report.requests_dropped = await self.store.subject_requests.drop_closed_before(
+            self.terms.request_register_cutoff(now))
+        report.audit_entries_purged = await self.store.audit.purge_before(
+            self.terms.audit_log_cutoff(now), now, actor="retention")
+
+    async def expired_waiting(self) -> int:
+        """How many conversations are past the retention period and still here (0 after a
+        complete run): the number an operator alerts on."""
+        cutoff = self.terms.conversation_cutoff(self.clock.now())
+        return await self.store.conversations.count_created_before(cutoff)
+
+    async def overdue(self) -> bool:
+        """Whether a conversation is still here more than a day after its retention period
+        ended: the server is not keeping its promise (for /healthz)."""
+        cutoff = self.terms.conversation_cutoff(self.clock.now())
+        return await self.store.conversations.count_created_before(
+            cutoff - OVERDUE, limit=1) > 0
+
     async def _move_conversations(self, cutoff: datetime, report: RetentionReport) -> None:
-        seen: set[str] = set()
-        while True:
-            rows = [r for r in await self.store.conversations.created_before(cutoff, BATCH)
-                    if r.id not in seen]
-            if not rows:
-                return
-            for conv in rows:
-                seen.add(conv.id)
-                moved = await self._move(conv)
+        """Day by day, each day's conversations in random order: the research rows of a day
+        are written together, in an order that says nothing about the time of day."""
+        days: dict[date, list[str]] = {}
+        for cid, created in await self.store.conversations.started_before(cutoff):
+            days.setdefault(local(created).date(), []).append(cid)
+        for day in sorted(days):
+            batch = days[day]
+            self.rng.shuffle(batch)
+            for cid in batch:
+                conv = await self.store.conversations.get(cid)
+                moved = await self._move(conv, report) if conv is not None else None
                 if moved is None:
-                    report.skipped.append(conv.id)
+                    report.skipped.append(cid)
                     continue
                 report.conversations_moved += 1
                 report.messages_redacted += moved
 
-    async def _move(self, conv: ConversationRecord) -> int | None:
-        assert self.redact is not None
-        messages: Sequence[MessageRow] = await self.store.messages.of_conversation(conv.id)
-        texts = [(m.sender, await self.redact(m.text)) for m in messages]
-        record = plan_research_record(conv, len(texts))
+    async def _move(self, conv: ConversationRecord, report: RetentionReport) -> int | None:
+        """Move one conversation; the number of texts the research copy keeps, or None when it
+        was gone already (another sweeper, an erasure)."""
+        try:
+            messages: Sequence[MessageRow] = await self.store.messages.of_conversation(conv.id)
+        except SealError:
+            # The messages were read, then their key went before it was read: another sweeper
+            # (or an erasure) removed the conversation in between. Not ours to move.
+            if await self.store.conversations.get(conv.id) is None:
+                return None
+            log.warning("retention: a conversation's text no longer opens; moved without text")
+            messages, count = [], await self.store.messages.count(conv.id)
+        else:
+            count = len(messages)
+        texts = await self._research_texts(messages, report)
+        record = plan_research_record(conv, count)
         if not await self.store.research.move_in(conv.id, record.row(new_id()), texts,
                                                  record.hour):
             return None
+        if count and not texts:
+            report.conversations_without_text += 1
         return len(texts)
+
+    async def _research_texts(self, messages: Sequence[MessageRow],
+                              report: RetentionReport) -> list[tuple[str, str]]:
+        """The redacted texts, or none at all when the redactor is unavailable (then for the
+        rest of this run): never a text that was not redacted."""
+        if self.redact is None or not messages:
+            return []
+        try:
+            return [(m.sender, await self.redact(m.text)) for m in messages]
+        except RedactorUnavailable as exc:
+            log.error("retention: redactor unavailable, research copies keep metadata only: %s",
+                      exc)
+            report.redactor = "unavailable"
+            self.redact = None
+            return []
+
+
+async def expired_conversations_waiting(settings: Settings, store: Store, clock: Clock) -> int:
+    """How many conversations are past their retention term and still in the database: 0 after
+    a complete run. For a metric or an alert (no redactor needed)."""
+    return await Retention(settings, store, clock, None).expired_waiting()
 
 
 class RetentionLoop:
     """The sweeper inside the server: runs every `retention_interval_seconds`, logs and
-    carries on after a failure (a failed run has deleted nothing it had not anonymised)."""
+    carries on after a failure; after each run it logs how many expired conversations wait."""
 
     def __init__(self, settings: Settings, store: Store, clock: Clock, worker: _Worker) -> None:
         self.interval = settings.retention_interval_seconds
-        self.retention = Retention(settings, store, clock, from_worker(worker))
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.worker = worker
         self._task: asyncio.Task[None] | None = None
+
+    def retention(self) -> Retention:
+        """A run's sweeper (a redactor found unavailable in one run is tried again in the next)."""
+        return Retention(self.settings, self.store, self.clock, from_worker(self.worker))
 
     def start(self) -> None:
         if self.interval > 0 and self._task is None:
@@ -249,14 +344,26 @@ class RetentionLoop:
     async def _loop(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
-            try:
-                await self.retention.run()
-            except asyncio.CancelledError:
-                raise
-            except RedactorUnavailable as exc:
-                log.error("retention run stopped, nothing deleted: %s", exc)
-            except Exception:
-                log.exception("retention run failed")
+            await self.run_once()
+
+    async def run_once(self) -> None:
+        retention = self.retention()
+        try:
+            await retention.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("retention run failed")
+        try:
+            waiting = await retention.expired_waiting()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("counting expired conversations failed")
+            return
+        # One line per run, always the same words: an operator's alert matches on it (> 0).
+        log.log(logging.ERROR if waiting else logging.INFO,
+                "retention: expired_conversations_waiting=%d", waiting)
 
     async def close(self) -> None:
         if self._task is not None:

@@ -15,15 +15,16 @@ from typing import Any
 from chatserver.clock import Clock, iso
 from chatserver.errors import ChatError
 from chatserver.privacy.references import reference_for, reference_hash
-from chatserver.privacy.requests import ACTIVE_SANCTION, NOT_ERASED, check_reference, due_date
+from chatserver.privacy.requests import check_reference, due_date, not_erased
+from chatserver.privacy.terms import DEFAULT_TERMS, Terms
 from chatserver.store import Store
 
 # Who did it, in the register's `created_by`/`handled_by` (no staff member involved).
 SELF = "jongere zelf"
 
 
-async def erase_by_reference(store: Store, clock: Clock, secret_key: bytes, raw: Any
-                             ) -> dict[str, Any]:
+async def erase_by_reference(store: Store, clock: Clock, secret_key: bytes, raw: Any,
+                             terms: Terms = DEFAULT_TERMS) -> dict[str, Any]:
     """The erasure page's action: ChatError `invalid_reference` for a malformed code,
     `not_found` for an unknown or already erased one, `conversation_active` while it runs."""
     code = check_reference(raw)
@@ -32,11 +33,11 @@ async def erase_by_reference(store: Store, clock: Clock, secret_key: bytes, raw:
     if conv is None:
         raise ChatError("not_found", "Deze code hoort niet (meer) bij een gesprek. Misschien is "
                                      "het al gewist of is de bewaartermijn voorbij.")
-    return await erase_own(store, clock, secret_key, conv.id)
+    return await erase_own(store, clock, secret_key, conv.id, terms)
 
 
-async def erase_own(store: Store, clock: Clock, secret_key: bytes, conversation_id: str
-                    ) -> dict[str, Any]:
+async def erase_own(store: Store, clock: Clock, secret_key: bytes, conversation_id: str,
+                    terms: Terms = DEFAULT_TERMS) -> dict[str, Any]:
     """Erase an ended conversation on the chatter's word and record that it was done."""
     conv = await store.conversations.get(conversation_id)
     if conv is None:
@@ -46,10 +47,8 @@ async def erase_own(store: Store, clock: Clock, secret_key: bytes, conversation_
                                                "dan kun je het wissen.")
     now = clock.now()
     erased = await store.conversations.erase(conversation_id, now)
-    not_erased = list(NOT_ERASED)
-    if erased["sanctions_kept"]:
-        not_erased.insert(0, ACTIVE_SANCTION)
-    outcome = {"erased": erased, "not_erased": not_erased, "erased_at": iso(now),
+    stays = not_erased(terms, erased["sanctions_kept"])
+    outcome = {"erased": erased, "not_erased": stays, "erased_at": iso(now),
                "on_own_word": True}
     request_id = await store.subject_requests.add({
         "kind": "erasure",
@@ -61,4 +60,4 @@ async def erase_own(store: Store, clock: Clock, secret_key: bytes, conversation_
     await store.audit.record(now, "self_erasure", actor_id=None, actor=SELF,
                              conversation_id=conversation_id,
                              detail={"request_id": request_id, "erased": erased})
-    return {"ok": True, "not_erased": not_erased}
+    return {"ok": True, "not_erased": stays}

@@ -149,7 +149,7 @@ class StaffNamespace(ActionNamespace):
         conn, data = await self._require(sid, payload, "coordinator")
         req = events.block_request(data)
         return await moderation.block(self.ctx, conn.member, req.conversation_id, req.days,
-                                      req.reason)
+                                      req.reason, req.override_reason)
 
     # -- supervision ---------------------------------------------------------------------------
 

@@ -1,6 +1,8 @@
-"""The audit log: who did what to which conversation, and when.
+"""The audit log: who did what to which conversation, and when (ids and codes, no free text).
 
-Append-only: there is no update or delete here (and SQLite refuses them by trigger)."""
+Append-only: no update here, and the database refuses one by trigger. Entries past their term go
+only through `purge_before`, which records the purge first: the trigger refuses a DELETE of any
+entry not older than a recorded purge."""
 
 from __future__ import annotations
 
@@ -9,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from chatserver.store.db import Database
-from chatserver.store.models import audit_log
-from chatserver.store.records import from_row
+from chatserver.store.models import audit_log, audit_log_purges
+from chatserver.store.records import from_row, new_id
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,12 @@ class AuditEntry:
     action: str
     conversation_id: str | None
     detail: str | None  # JSON
+
+
+# Keys whose values are free text someone typed: they belong on the sanction or request they
+# describe (and go with it), never in the log, which outlives both.
+FREE_TEXT_KEYS = frozenset({"reason", "override_reason", "lift_reason", "note",
+                            "extension_reason", "text"})
 
 
 class AuditLog:
@@ -41,6 +49,8 @@ class AuditLog:
         conversation_id: str | None = None,
         detail: dict[str, Any] | None = None,
     ) -> None:
+        if detail and FREE_TEXT_KEYS & detail.keys():
+            raise ValueError(f"free text in an audit entry: {sorted(FREE_TEXT_KEYS & detail.keys())}")
         async with self.db.tx() as conn:
             await conn.execute(
                 audit_log.insert().values(
@@ -86,3 +96,16 @@ class AuditLog:
             q = q.where(audit_log.c.actor == actor)
         async with self.db.engine.connect() as conn:
             return [from_row(AuditEntry, r) for r in await conn.execute(q)]
+
+    async def purge_before(self, before: datetime, now: datetime, *, actor: str) -> int:
+        """Delete the entries written before `before` (their term is over), recording the purge
+        in the same transaction: what the trigger checks, and what stays on record."""
+        async with self.db.tx() as conn:
+            old = (await conn.execute(
+                select(audit_log.c.id).where(audit_log.c.at < before).limit(1))).first()
+            if old is None:
+                return 0
+            await conn.execute(audit_log_purges.insert().values(
+                id=new_id(), at=now, before=before, actor=actor))
+            gone = await conn.execute(delete(audit_log).where(audit_log.c.at < before))
+        return int(gone.rowcount or 0)

@@ -21,7 +21,7 @@ from chatserver.store.models import (
     messages,
     sanctions,
 )
-from chatserver.store.records import from_row
+from chatserver.store.records import from_row, utc
 
 
 @dataclass(frozen=True)
@@ -129,15 +129,22 @@ class Conversations:
             await conn.execute(delete(messages).where(messages.c.conversation_id == conversation_id))
             await conn.execute(delete(conversations).where(conversations.c.id == conversation_id))
 
-    async def created_before(self, cutoff: datetime, limit: int) -> list[ConversationRecord]:
+    async def started_before(self, cutoff: datetime) -> list[tuple[str, datetime]]:
+        """The id and start of every conversation started before `cutoff` (retention)."""
         async with self.db.engine.connect() as conn:
             rows = await conn.execute(
-                select(conversations)
-                .where(conversations.c.created_at < cutoff)
-                .order_by(conversations.c.created_at, conversations.c.id)
-                .limit(limit)
-            )
-            return [from_row(ConversationRecord, r) for r in rows]
+                select(conversations.c.id, conversations.c.created_at)
+                .where(conversations.c.created_at < cutoff))
+            return [(r.id, utc(r.created_at) or r.created_at) for r in rows]
+
+    async def count_created_before(self, cutoff: datetime, limit: int | None = None) -> int:
+        """How many conversations started before `cutoff` (at most `limit`, when given)."""
+        q = select(conversations.c.id).where(conversations.c.created_at < cutoff)
+        if limit is not None:
+            q = q.limit(limit)
+        async with self.db.engine.connect() as conn:
+            return int((await conn.execute(
+                select(func.count()).select_from(q.subquery()))).scalar_one())
 
     async def statistics(self, since: datetime, until: datetime) -> list[ConversationSummary]:
         """Conversations started in [since, until) with their message counts (no text)."""
@@ -161,27 +168,13 @@ class Conversations:
             )
             return [from_row(ConversationSummary, r) for r in rows]
 
-    async def drop_old_addresses(self, cutoff: datetime, now: datetime) -> dict[str, int]:
-        """Hashed addresses older than `cutoff`: contact rows go; sanctions that are over keep
-        their row but lose the hash (a per-row marker that matches no address)."""
+    async def drop_old_addresses(self, cutoff: datetime) -> dict[str, int]:
+        """Hashed addresses older than `cutoff`: contact rows go, conversations lose theirs.
+        (Sanctions go whole when they are over: `Sanctions.drop_ended`.)"""
         async with self.db.tx() as conn:
             contacts_dropped = (
                 await conn.execute(delete(contacts).where(contacts.c.created_at < cutoff))
             ).rowcount
-            old = (
-                await conn.execute(
-                    select(sanctions.c.id).where(
-                        sanctions.c.created_at < cutoff,
-                        ~sanctions.c.address_hash.startswith("erased:"),
-                        (sanctions.c.until <= now) | sanctions.c.lifted_at.is_not(None),
-                    )
-                )
-            ).all()
-            for r in old:
-                await conn.execute(
-                    update(sanctions).where(sanctions.c.id == r.id)
-                    .values(address_hash=f"erased:{r.id}")
-                )
             conv_dropped = (
                 await conn.execute(
                     update(conversations)
@@ -190,13 +183,13 @@ class Conversations:
                     .values(address_hash=None)
                 )
             ).rowcount
-        return {"contacts": int(contacts_dropped or 0), "sanctions": len(old),
-                "conversations": int(conv_dropped or 0)}
+        return {"contacts": int(contacts_dropped or 0), "conversations": int(conv_dropped or 0)}
 
     async def erase(self, conversation_id: str, now: datetime) -> dict[str, int]:
         """Erasure on request: the conversation's keys (no copy of its text opens any more),
         messages, the conversation (with its reference and address hash), its contact row and
-        its sanctions that are over. Sanctions in force are kept."""
+        its sanctions that are over. Sanctions in force are kept, marked to go (with their
+        hash and reasons) as soon as they are over."""
         async with self.db.tx() as conn:
             row = (
                 await conn.execute(select(conversations).where(conversations.c.id == conversation_id))
@@ -224,10 +217,10 @@ class Conversations:
             ).rowcount
             kept = (
                 await conn.execute(
-                    select(func.count()).select_from(sanctions)
-                    .where(sanctions.c.conversation_id == conversation_id)
+                    update(sanctions).where(sanctions.c.conversation_id == conversation_id)
+                    .values(erased=True)
                 )
-            ).scalar_one()
+            ).rowcount
             await conn.execute(delete(conversations).where(conversations.c.id == conversation_id))
         await self.db.checkpoint()
         return {"conversation": 1, "messages": int(msgs or 0), "contacts": int(contact or 0),

@@ -30,7 +30,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chatserver.locks import KeyedLock
 from chatserver.store.db import Database
-from chatserver.store.models import conversation_keys, conversations, messages, staff_users
+from chatserver.store.models import (
+    conversation_keys,
+    conversations,
+    messages,
+    research_messages,
+    staff_users,
+)
+from chatserver.store.research import research_context
 from chatserver.store.sealing import (
     CONVERSATION_PREFIX,
     PREFIX,
@@ -77,6 +84,8 @@ SEALED: tuple[SealedColumn, ...] = (
                  conversations.c.chatter_topic, lambda r: r.id),
     SealedColumn("staff_users.totp_secret", staff_users, staff_users.c.id,
                  staff_users.c.totp_secret, lambda r: totp_context(r.id)),
+    SealedColumn("research_messages.text", research_messages, research_messages.c.id,
+                 research_messages.c.text, lambda r: research_context(r.id)),
 )
 
 

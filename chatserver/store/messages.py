@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Row
 
 from chatserver.store.db import Database
@@ -128,6 +128,12 @@ class Messages:
             )
             found = rows.all()
         return await self._opened(conversation_id, found)
+
+    async def count(self, conversation_id: str) -> int:
+        async with self.db.engine.connect() as conn:
+            return int((await conn.execute(
+                select(func.count()).select_from(messages)
+                .where(messages.c.conversation_id == conversation_id))).scalar_one())
 
     async def redacted(self, conversation_id: str) -> list[MessageRow]:
         """The conversation's redacted messages in order, with their text as it is now."""

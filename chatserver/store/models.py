@@ -11,7 +11,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
-    Index,
     Integer,
     MetaData,
     String,
@@ -131,6 +130,12 @@ sanctions = Table(
     Column("reason", Text),
     Column("lifted_at", DateTime(timezone=True)),
     Column("lifted_by", String(32)),
+    # Free text like `reason` (never in the audit log): why a block came without an earlier
+    # time-out, and why it was lifted. All of it goes with the sanction (retention).
+    Column("override_reason", Text),
+    Column("lift_reason", Text),
+    # The conversation was erased on request: deleted as soon as the sanction is over.
+    Column("erased", Boolean, nullable=False, default=False, server_default="0"),
 )
 
 audit_log = Table(
@@ -146,8 +151,10 @@ audit_log = Table(
 )
 
 # -- research store: anonymised conversations, moved here by retention ---------------------
-# No address hash, no reference, no staff identity, no timestamps finer than the day. The id is
-# new (not the conversation's), so nothing here links back to the audit log or a request.
+# No address hash, no reference, no staff identity, no timestamps finer than the day, durations in
+# whole minutes. The id is new and random (not the conversation's), so nothing here links back to
+# the audit log or a request; a day's conversations are written together in random order, and on
+# SQLite the tables have no rowid (that would number them in the order they were written).
 research_conversations = Table(
     "research_conversations",
     metadata,
@@ -155,22 +162,25 @@ research_conversations = Table(
     Column("day", Date, nullable=False, index=True),
     Column("age", Integer),
     Column("topic", String(100)),
-    Column("waiting_seconds", Integer),
-    Column("duration_seconds", Integer),
+    Column("waiting_seconds", Integer),  # rounded to whole minutes
+    Column("duration_seconds", Integer),  # rounded to whole minutes
     Column("message_count", Integer, nullable=False, default=0),
     Column("left_queue", Boolean, nullable=False, default=False),
     Column("end_reason", String(16)),
+    sqlite_with_rowid=False,
 )
 
+# The redacted text, sealed under the master key (bound to the row's random id).
 research_messages = Table(
     "research_messages",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(32), primary_key=True),
     Column("conversation_id", String(32), nullable=False),
     Column("position", Integer, nullable=False),
     Column("sender", String(16), nullable=False),
     Column("text", Text, nullable=False),
-    Index("ix_research_messages_conversation", "conversation_id", "position"),
+    UniqueConstraint("conversation_id", "position", name="uq_research_messages_position"),
+    sqlite_with_rowid=False,
 )
 
 # Contacts per local day and hour of the day, counted when a conversation moves to the research
@@ -205,14 +215,31 @@ subject_requests = Table(
     Column("closed_at", DateTime(timezone=True)),
 )
 
-# The audit log is append-only for the application: SQLite refuses any UPDATE or DELETE of it.
-# `IF NOT EXISTS` on every create_all, so databases made before the triggers get them too.
-for _op in ("UPDATE", "DELETE"):
-    event.listen(
-        metadata,
-        "after_create",
-        DDL(
-            f"CREATE TRIGGER IF NOT EXISTS audit_log_no_{_op.lower()} BEFORE {_op} ON audit_log "
-            "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
-        ).execute_if(dialect="sqlite"),
-    )
+# Each purge of audit entries past their term (retention only): the entries written before
+# `before` may be deleted, and the purge itself stays on record (append-only too).
+audit_log_purges = Table(
+    "audit_log_purges",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("before", DateTime(timezone=True), nullable=False),
+    Column("actor", String(64), nullable=False),
+)
+
+# The audit log is append-only for the application: the database refuses any UPDATE of it, and
+# any DELETE but of entries older than a recorded purge (migration 0007; PostgreSQL's triggers are
+# made there only). `IF NOT EXISTS` on every create_all, so databases made before the triggers
+# get them too.
+AUDIT_TRIGGERS_SQLITE = (
+    ("CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"),
+    ("CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
+    "WHEN NOT EXISTS (SELECT 1 FROM audit_log_purges p WHERE OLD.at < p.before) "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"),
+    ("CREATE TRIGGER IF NOT EXISTS audit_log_purges_no_update BEFORE UPDATE ON audit_log_purges "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log_purges is append-only'); END"),
+    ("CREATE TRIGGER IF NOT EXISTS audit_log_purges_no_delete BEFORE DELETE ON audit_log_purges "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log_purges is append-only'); END"),
+)
+for _ddl in AUDIT_TRIGGERS_SQLITE:
+    event.listen(metadata, "after_create", DDL(_ddl).execute_if(dialect="sqlite"))

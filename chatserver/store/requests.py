@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from chatserver.store.db import Database
 from chatserver.store.models import subject_requests
@@ -66,3 +66,11 @@ class SubjectRequests:
             await conn.execute(
                 update(subject_requests).where(subject_requests.c.id == request_id).values(**values)
             )
+
+    async def drop_closed_before(self, cutoff: datetime) -> int:
+        """The register's term: requests closed before `cutoff` go, with their notes, outcomes
+        and extension reasons."""
+        async with self.db.tx() as conn:
+            gone = await conn.execute(delete(subject_requests).where(
+                subject_requests.c.closed_at.is_not(None), subject_requests.c.closed_at < cutoff))
+        return int(gone.rowcount or 0)

@@ -1,6 +1,7 @@
 """The research store: anonymised conversations moved here by retention, and contact hours.
 
-Nothing here links back: new ids, no address, reference, staff or time finer than the day."""
+Nothing here links back: new random ids, no address, reference, staff or time finer than the day
+(and no row number in the order of writing). The text is sealed at rest like message text."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select, update
 
 from chatserver.store.db import Database
 from chatserver.store.models import (
@@ -19,7 +20,17 @@ from chatserver.store.models import (
     research_conversations,
     research_messages,
 )
-from chatserver.store.records import from_row
+from chatserver.store.records import from_row, new_id
+from chatserver.store.sealing import PREFIX, Sealer
+
+
+def research_context(message_id: str) -> str:
+    """Associated data of a sealed research text: bound to its row."""
+    return f"research:{message_id}"
+
+
+def is_sealed(text: str) -> bool:
+    return text.startswith(f"{PREFIX}:")
 
 
 @dataclass(frozen=True)
@@ -52,9 +63,17 @@ class ContactHour:
     contacts: int
 
 
+@dataclass(frozen=True)
+class ResearchDropped:
+    conversations: int
+    messages: int
+    contact_hours: int
+
+
 class Research:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, sealer: Sealer) -> None:
         self.db = db
+        self.sealer = sealer
 
     async def move_in(
         self,
@@ -63,7 +82,8 @@ class Research:
         texts: Sequence[tuple[str, str]],
         hour: int,
     ) -> bool:
-        """In one transaction: the anonymised copy in, the original (messages, reference) out.
+        """In one transaction: the anonymised copy in (its texts sealed), the original
+        (messages, reference, keys) out.
 
         False when another sweeper moved the conversation first (nothing is written then)."""
         upsert = self.db.dialect_insert(research_contact_hours)
@@ -76,14 +96,13 @@ class Research:
             await conn.execute(delete(messages).where(messages.c.conversation_id == conversation_id))
             await conn.execute(research_conversations.insert().values(**record))
             if texts:
-                await conn.execute(
-                    research_messages.insert(),
-                    [
-                        {"conversation_id": record["id"], "position": i, "sender": sender,
-                         "text": body}
-                        for i, (sender, body) in enumerate(texts)
-                    ],
-                )
+                rows = []
+                for i, (sender, body) in enumerate(texts):
+                    mid = new_id()
+                    rows.append({"id": mid, "conversation_id": record["id"], "position": i,
+                                 "sender": sender,
+                                 "text": self.sealer.seal(body, research_context(mid))})
+                await conn.execute(research_messages.insert(), rows)
             await conn.execute(
                 upsert.values(day=record["day"], hour=hour, contacts=1).on_conflict_do_update(
                     index_elements=["day", "hour"],
@@ -114,7 +133,47 @@ class Research:
                 .where(research_messages.c.conversation_id.in_(ids))
                 .order_by(research_messages.c.conversation_id, research_messages.c.position)
             )
-            return [from_row(ResearchMessage, r) for r in rows]
+            return [ResearchMessage(r.conversation_id, r.position, r.sender, self._open(r))
+                    for r in rows]
+
+    def _open(self, row: Any) -> str:
+        # Texts moved before migration 0007 stay plain until the next retention run seals them.
+        text: str = row.text
+        return self.sealer.open(text, research_context(row.id)) if is_sealed(text) else text
+
+    async def seal_plain(self, batch: int = 500) -> int:
+        """Seal the research texts written before they were sealed (migration 0007)."""
+        sealed = 0
+        stmt = (update(research_messages)
+                .where(research_messages.c.id == bindparam("b_id"),
+                       research_messages.c.text == bindparam("b_old"))
+                .values(text=bindparam("b_new")))
+        while True:
+            async with self.db.tx() as conn:
+                rows = (await conn.execute(
+                    select(research_messages.c.id, research_messages.c.text)
+                    .where(~research_messages.c.text.startswith(f"{PREFIX}:", autoescape=True))
+                    .limit(batch))).all()
+                if not rows:
+                    return sealed
+                await conn.execute(stmt, [
+                    {"b_id": r.id, "b_old": r.text,
+                     "b_new": self.sealer.seal(r.text, research_context(r.id))} for r in rows])
+            sealed += len(rows)
+
+    async def drop_before(self, day: date) -> ResearchDropped:
+        """The research term: conversations (with their texts) and contact counts of days
+        before `day` go."""
+        old = select(research_conversations.c.id).where(research_conversations.c.day < day)
+        async with self.db.tx() as conn:
+            msgs = await conn.execute(
+                delete(research_messages).where(research_messages.c.conversation_id.in_(old)))
+            convs = await conn.execute(
+                delete(research_conversations).where(research_conversations.c.day < day))
+            hours = await conn.execute(
+                delete(research_contact_hours).where(research_contact_hours.c.day < day))
+        return ResearchDropped(int(convs.rowcount or 0), int(msgs.rowcount or 0),
+                               int(hours.rowcount or 0))
 
     async def contact_hours_between(self, since: date, until: date) -> list[ContactHour]:
         async with self.db.engine.connect() as conn:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from chatserver.store.db import Database
 from chatserver.store.models import sanctions
@@ -27,6 +27,11 @@ class SanctionRecord:
     reason: str | None
     lifted_at: datetime | None
     lifted_by: str | None
+    # Why a block came without an earlier time-out; why it was lifted (free text, like `reason`).
+    override_reason: str | None = None
+    lift_reason: str | None = None
+    # The person had the conversation erased: the sanction goes as soon as it is over.
+    erased: bool = False
 
 
 class Sanctions:
@@ -102,10 +107,21 @@ class Sanctions:
             )
             return [from_row(SanctionRecord, r) for r in rows]
 
-    async def lift(self, sanction_id: str, at: datetime, by: str) -> None:
+    async def lift(self, sanction_id: str, at: datetime, by: str,
+                   reason: str | None = None) -> None:
         async with self.db.tx() as conn:
             await conn.execute(
                 update(sanctions)
                 .where(sanctions.c.id == sanction_id)
-                .values(lifted_at=at, lifted_by=by)
+                .values(lifted_at=at, lifted_by=by, lift_reason=reason)
             )
+
+    async def drop_ended(self, address_cutoff: datetime, now: datetime) -> int:
+        """Delete the sanctions that are over (ended or lifted) and either older than the
+        address period or of an erased conversation: with them their hash, reasons, and links
+        to a conversation and staff members go."""
+        over = (sanctions.c.until <= now) | sanctions.c.lifted_at.is_not(None)
+        async with self.db.tx() as conn:
+            gone = await conn.execute(delete(sanctions).where(
+                over, (sanctions.c.created_at < address_cutoff) | sanctions.c.erased))
+        return int(gone.rowcount or 0)

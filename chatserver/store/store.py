@@ -44,7 +44,7 @@ class Store:
         self.staff = Staff(db)
         self.sanctions = Sanctions(db)
         self.audit = AuditLog(db)
-        self.research = Research(db)
+        self.research = Research(db, sealer)
         self.subject_requests = SubjectRequests(db)
         self.keys = DataKeys(db, sealer, self.conversation_keys)
         self._sweeper: asyncio.Task[None] | None = None

@@ -19,6 +19,7 @@ from chatserver.auth import COOKIE, StaffMember
 from chatserver.context import Context
 from chatserver.errors import ChatError
 from chatserver.privacy.addresses import scope_address_hash
+from chatserver.privacy.retention import Retention
 from chatserver.ratelimit import KeyedBuckets
 from chatserver.web.headers import is_https
 from chatserver.web.responses import Guard, error, json_body, ok, public, same_origin
@@ -59,6 +60,8 @@ class Api:
         ]
 
     async def healthz(self, request: Request) -> Response:
+        """200 when the server can keep its promises; 503 when the database or Redis is down,
+        the redactor failed, or retention is more than a day overdue."""
         database = await self.ctx.store.db.ping()
         healthy = database
         body: dict[str, Any] = {"database": "ok" if database else "unavailable"}
@@ -66,8 +69,14 @@ class Api:
             redis = await self.ctx.live.ping()
             healthy = healthy and redis
             body["redis"] = "ok" if redis else "unavailable"
-        body = {"status": "ok" if healthy else "unavailable", **body,
-                "redactor": self.ctx.redactor.status}
+        redactor = self.ctx.redactor.status
+        healthy = healthy and redactor != "failed"
+        if database:
+            retention = Retention(self.settings, self.ctx.store, self.ctx.clock, None)
+            overdue = await retention.overdue()
+            healthy = healthy and not overdue
+            body["retention"] = "overdue" if overdue else "ok"
+        body = {"status": "ok" if healthy else "unavailable", **body, "redactor": redactor}
         return JSONResponse(body, status_code=200 if healthy else 503,
                             headers={"Cache-Control": "no-store"})
 

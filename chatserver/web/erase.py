@@ -14,6 +14,7 @@ from chatserver.context import Context
 from chatserver.errors import ChatError
 from chatserver.privacy.addresses import scope_address_hash
 from chatserver.privacy.self_erasure import erase_by_reference
+from chatserver.privacy.terms import Terms
 from chatserver.ratelimit import KeyedBuckets
 from chatserver.web.responses import json_body, ok, public
 
@@ -31,6 +32,6 @@ def routes(ctx: Context) -> list[Route]:
                                             "minuten opnieuw.")
         data = await json_body(request, max_bytes=1024)
         return ok(await erase_by_reference(ctx.store, ctx.clock, settings.secret_key,
-                                           data.get("reference")))
+                                           data.get("reference"), Terms.of(settings)))
 
     return [Route("/api/erase", public(erase), methods=["POST"])]

@@ -41,7 +41,8 @@ def routes(api: Api) -> list[BaseRoute]:
 
     async def create_block(request: Request, member: StaffMember) -> Response:
         req = events.block_request(await json_body(request))
-        return ok(await actions.block(ctx, member, req.conversation_id, req.days, req.reason))
+        return ok(await actions.block(ctx, member, req.conversation_id, req.days, req.reason,
+                                        req.override_reason))
 
     async def lift(request: Request, member: StaffMember) -> Response:
         data = await optional_json_body(request)

@@ -20,6 +20,7 @@ from chatserver.privacy import audit, research
 from chatserver.privacy.commands import parse_moment
 from chatserver.privacy.requests import SubjectRequests
 from chatserver.privacy.statistics import statistics, window
+from chatserver.privacy.terms import Terms
 from chatserver.privacy.timezone import local
 from chatserver.web.responses import Handler, StaffHandler, error, json_body, ok
 
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
 def routes(api: Api) -> list[BaseRoute]:
     ctx = api.ctx
     store = ctx.store
-    register = SubjectRequests(store, ctx.clock, ctx.settings.secret_key)
+    register = SubjectRequests(store, ctx.clock, ctx.settings.secret_key,
+                               Terms.of(ctx.settings))
     coordinator = api.guard.staff("coordinator")
 
     def query(request: Request, name: str, limit: int = 100) -> str | None:

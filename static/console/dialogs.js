@@ -12,6 +12,7 @@ const ui = {
   blockForm: $("#block-form"),
   blockDays: $("#block-days"),
   blockReason: $("#block-reason"),
+  blockOverride: $("#block-override"),
 };
 
 // The default and bounds of a time-out from /api/config.
@@ -20,6 +21,11 @@ export function setTimeoutBounds(config) {
   if (t.min) ui.timeoutMinutes.min = t.min;
   if (t.max) ui.timeoutMinutes.max = t.max;
   if (t.default) ui.timeoutMinutes.value = t.default;
+  // A block lasts at most the server's setting (90 days or fewer): the default and the bound.
+  if (Number.isInteger(config.block_days) && config.block_days > 0) {
+    ui.blockDays.max = config.block_days;
+    ui.blockDays.value = config.block_days;
+  }
 }
 
 // Each function below acts on `conv`, a Conversation: its id, note() and ended().
@@ -47,6 +53,7 @@ export function askBlock(conv) {
   openDialog(ui.blockDialog, ui.blockForm, async () => {
     const payload = { conversation_id: conv.id, days: Number(ui.blockDays.value) };
     if (ui.blockReason.value.trim()) payload.reason = ui.blockReason.value.trim();
+    if (ui.blockOverride.value.trim()) payload.override_reason = ui.blockOverride.value.trim();
     const ack = await request(state.socket, "block", payload);
     if (ack.ok) {
       conv.note(`Geblokkeerd tot ${formatDate(ack.until)}.`);

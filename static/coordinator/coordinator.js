@@ -302,7 +302,9 @@ async function loadBlocks() {
       el("td", {}, el("div", { text: b.alias || "–" }), el("div", { class: "mono small muted", text: b.conversation_id || "" })),
       el("td", { text: formatDate(b.created_at) }),
       el("td", { text: formatDate(b.until) }),
-      el("td", { text: b.reason || "–" }),
+      el("td", {}, el("div", { text: b.reason || "–" }),
+        b.override_reason ? el("div", { class: "small muted", text: `Zonder eerdere time-out: ${b.override_reason}` }) : null,
+        b.lift_reason ? el("div", { class: "small muted", text: `Opgeheven: ${b.lift_reason}` }) : null),
       el("td", { text: b.by || "–" }),
       el("td", { text: b.active ? "Actief" : b.lifted_at ? `Opgeheven door ${b.lifted_by || "?"}` : "Verlopen" }),
       el("td", { class: "actions" }, b.active ? el("button", { type: "button", class: "button button--small button--secondary",
@@ -340,11 +342,14 @@ async function createBlock(event) {
   if (days) body.days = days;
   const reason = $("#block-reason").value.trim();
   if (reason) body.reason = reason;
+  const override = $("#block-override").value.trim();
+  if (override) body.override_reason = override;
   const data = await attempt(() => call("POST", "/api/moderation/blocks", body));
   if (!data) return;
   say(`Geblokkeerd tot ${formatDate(data.until)}.`);
   $("#block-conversation").value = "";
   $("#block-reason").value = "";
+  $("#block-override").value = "";
   loadBlocks();
 }
 

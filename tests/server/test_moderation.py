@@ -3,6 +3,7 @@ the clock (moved, not slept), and nobody else affected."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -148,7 +149,8 @@ async def test_blocks_survive_a_restart_and_expire(proxied: Settings, clock: Fro
         await vera.call("available", {})
         sam = await srv.staff("sam", "coordinator")
         _, cid = await chat_with(srv, vera, ALICE)
-        ack = await sam.call("block", {"conversation_id": cid, "days": 7})
+        ack = await sam.call("block", {"conversation_id": cid, "days": 7,
+                                       "override_reason": "dreigt met geweld"})
         assert ack["ok"]
     async with running(proxied, clock) as srv:
         assert (await refused(srv, ALICE))["code"] == "blocked"
@@ -166,3 +168,65 @@ async def test_an_open_socket_cannot_start_again_after_a_timeout(srv: Server) ->
     again = await alice.call("start", {})
     assert again["ok"] is False and again["error"]["code"] == "timeout"
     assert again["error"]["until"] == ack["until"]
+
+
+async def test_a_block_needs_an_earlier_timeout_or_a_recorded_override_and_lasts_90_days_at_most(
+    srv: Server, clock: FrozenClock
+) -> None:
+    vera = await srv.staff("vera")
+    await vera.call("available", {"capacity": 2})
+    sam = await srv.staff("sam", "coordinator")
+    _, first = await chat_with(srv, vera, ALICE)
+    refused_block = await sam.call("block", {"conversation_id": first, "reason": "scheldt"})
+    assert refused_block["ok"] is False
+    assert refused_block["error"]["code"] == "no_earlier_timeout"
+    assert "eerdere time-out" in refused_block["error"]["message"]
+    # the HTTP route follows the same rule
+    await srv.add_user("cora", "coordinator")
+    auth = {"Authorization": f"Bearer {await srv.login('cora')}"}
+    async with srv.http(headers=auth) as http:
+        r = await http.post("/api/moderation/blocks", json={"conversation_id": first})
+        assert r.status_code >= 400 and r.json()["error"]["code"] == "no_earlier_timeout"
+    # after a time-out of the same address: a block of 91 days is refused, 90 is the default
+    await vera.call("timeout", {"conversation_id": first})
+    clock.advance(minutes=31)
+    _, second = await chat_with(srv, vera, ALICE)
+    too_long = await sam.call("block", {"conversation_id": second, "days": 91})
+    assert too_long["error"]["code"] == "block_too_long"
+    assert "90 dagen" in too_long["error"]["message"]
+    ack = await sam.call("block", {"conversation_id": second, "reason": "scheldt op Het Lyceum"})
+    assert ack["ok"] and ack["until"].startswith("2026-04-01")
+    store = srv.components.store
+    sanction = await store.sanctions.get(ack["id"])
+    assert sanction is not None and sanction.override_reason is None
+    # Bob has had no time-out: only with an override reason, which stays on the block
+    _, bob = await chat_with(srv, vera, BOB)
+    ack = await sam.call("block", {"conversation_id": bob, "days": 30,
+                                   "override_reason": "bedreigt een vrijwilliger"})
+    assert ack["ok"]
+    sanction = await store.sanctions.get(ack["id"])
+    assert sanction is not None and sanction.override_reason == "bedreigt een vrijwilliger"
+    auth = {"Authorization": f"Bearer {await srv.login('cora')}"}  # the clock moved on
+    async with srv.http(headers=auth) as http:
+        r = await http.post(f"/api/moderation/blocks/{ack['id']}/lift",
+                            json={"reason": "excuses aangeboden via school"})
+        assert r.status_code == 200
+    lifted = await store.sanctions.get(ack["id"])
+    assert lifted is not None and lifted.lift_reason == "excuses aangeboden via school"
+    # the audit log holds ids and codes, never the free text
+    entries = await store.audit.entries()
+    details = " ".join(e.detail or "" for e in entries)
+    for text in ("Lyceum", "bedreigt", "excuses", "scheldt"):
+        assert text not in details
+    grounds = [json.loads(e.detail or "{}").get("grounds") for e in entries if e.action == "block"]
+    assert sorted(grounds) == ["earlier_timeout", "override"]
+
+
+def test_the_block_setting_can_go_down_not_up(tmp_path: Path) -> None:
+    from chatserver.errors import ConfigError
+
+    env = server_env(tmp_path / "data")
+    assert Settings.from_env(env).block_default_days == 90
+    assert Settings.from_env({**env, "CHATSERVER_BLOCK_DAYS": "30"}).block_default_days == 30
+    with pytest.raises(ConfigError, match="CHATSERVER_BLOCK_DAYS"):
+        Settings.from_env({**env, "CHATSERVER_BLOCK_DAYS": "91"})
