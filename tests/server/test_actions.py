@@ -147,7 +147,11 @@ async def test_a_block_ends_the_chat_and_refuses_the_address(world: World) -> No
     assert refused.value.code == "forbidden"
 
     coordinator = await world.member("cora", "coordinator")
-    blocked = await moderation.block(ctx, coordinator, cid, 7, "dreigementen")
+    with pytest.raises(ChatError) as first:  # no earlier time-out from this address
+        await moderation.block(ctx, coordinator, cid, 7, "dreigementen")
+    assert first.value.code == "no_earlier_timeout"
+    blocked = await moderation.block(ctx, coordinator, cid, 7, "dreigementen",
+                                     override_reason="dreigt iemand iets aan te doen")
     assert blocked["ok"] and blocked["id"]
     assert await ctx.live.conversation(cid) is None
     assert [args[1] for args in world.outbox.named("ended")] == ["blocked"]
