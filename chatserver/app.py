@@ -31,6 +31,7 @@ from chatserver.realtime.transport import ChatPacket, DirectManager
 from chatserver.redaction_worker import RedactionWorker
 from chatserver.service import ChatService
 from chatserver.store import Store
+from chatserver.store.sealing import Sealer
 from chatserver.web import api as api_module
 from chatserver.web import erase, pages
 from chatserver.web.headers import BodyLimit, SecurityHeaders
@@ -102,13 +103,17 @@ def build_sio(settings: Settings) -> socketio.AsyncServer:
     return sio
 
 
-def build_live(settings: Settings) -> LiveState:
-    """Redis when several workers share the work, this process's memory otherwise."""
+def build_live(settings: Settings, sealer: Sealer | None = None) -> LiveState:
+    """Redis when several workers share the work, this process's memory otherwise.
+
+    On Redis the chatter's topic and address hash are sealed under the data keys, which
+    every worker shares."""
     if settings.redis_url:
         from chatserver.live.redis import RedisLiveState
 
         return RedisLiveState(settings.redis_url,
-                              heartbeat_ttl=3 * settings.worker_heartbeat_seconds)
+                              heartbeat_ttl=3 * settings.worker_heartbeat_seconds,
+                              sealer=sealer or Sealer(settings.data_keys))
     return MemoryLiveState()
 
 
@@ -117,7 +122,7 @@ def create_app(settings: Settings, clock: Clock | None = None,
     if clock is None:
         clock = OffsetClock(settings.test_clock_file) if settings.test_clock_file else Clock()
     store = Store.from_settings(settings)
-    live = live or build_live(settings)
+    live = live or build_live(settings, store.sealer)
     sio = build_sio(settings)
     redactor = RedactionWorker(enabled=settings.redactor_enabled)
     ctx = Context(settings, clock, store, live, redactor, Outbox(sio),

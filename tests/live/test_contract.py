@@ -6,6 +6,7 @@ clients) on one Redis, so the races below are real races between workers."""
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 
 from chatserver.live import LiveConversation, LiveState, LiveUnavailable, MemoryLiveState
 from chatserver.live.redis import RedisLiveState
+from chatserver.store.sealing import Sealer
 from tests.harness.waiting import eventually
 from tests.helpers import free_port
 from tests.live.redis_server import RedisServer
@@ -29,8 +31,9 @@ async def two(request: pytest.FixtureRequest) -> AsyncIterator[tuple[LiveState, 
         return
     server: RedisServer = request.getfixturevalue("redis_server")
     prefix = f"t{uuid.uuid4().hex[:8]}:"  # each test its own keys in the one Redis
-    a = RedisLiveState(server.url, prefix=prefix)
-    b = RedisLiveState(server.url, prefix=prefix)
+    sealer = Sealer((("k1", os.urandom(32)),))  # workers share the data keys
+    a = RedisLiveState(server.url, prefix=prefix, sealer=sealer)
+    b = RedisLiveState(server.url, prefix=prefix, sealer=sealer)
     await a.start()
     await b.start()
     yield a, b
