@@ -78,7 +78,10 @@ class Components:
 def build_sio(settings: Settings) -> socketio.AsyncServer:
     manager: socketio.AsyncManager
     if settings.redis_url:
-        manager = socketio.AsyncRedisManager(settings.redis_url)
+        # Events reach only the workers holding a socket of their room (issue #17).
+        from chatserver.live.delivery import TargetedManager
+
+        manager = TargetedManager(settings.redis_url)
     else:
         manager = DirectManager()
     sio = ChatServer(
@@ -140,6 +143,9 @@ def create_app(settings: Settings, clock: Clock | None = None,
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.start()
+        start_delivery = getattr(sio.manager, "start", None)
+        if start_delivery is not None:
+            start_delivery()  # listening before the first socket, not at it
         await service.start()
         redactor.start()
         retention.start()
@@ -154,6 +160,9 @@ def create_app(settings: Settings, clock: Clock | None = None,
             await service.close()
             await redactor.close()
             await live.close()
+            close_delivery = getattr(sio.manager, "close", None)
+            if close_delivery is not None:
+                await close_delivery()
             await store.close()
             log.info("chat server stopped")
 
