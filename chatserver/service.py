@@ -258,9 +258,7 @@ class ChatService:
 
         async def delivered(*_: Any) -> None:
             self.store.messages.mark_delivered(cid, seq)
-            live = await self.live.conversation(cid)
-            if live is not None and live.delivered_seq < seq:
-                await self.live.update(cid, delivered_seq=seq)
+            await self.live.advance_delivered(cid, seq)
 
         await self.outbox.message_to_chatter(conv, events.message_payload(row), delivered=delivered,
                                              local=self.connections.has_chatter(conv.chatter_sid))

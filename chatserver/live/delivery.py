@@ -405,8 +405,15 @@ class TargetedManager(DirectManager):
         elif method == "disconnect":
             await self.server.disconnect(sid=body.get("sid"), namespace=ns, ignore_queue=True)
         elif method == "enter_room":
-            if self._local(body["sid"], ns):
-                await self.enter_room(body["sid"], ns, body.get("room"))
+            room = body.get("room")
+            if self._local(body["sid"], ns) and isinstance(room, str):
+                new = room not in self.rooms.get(ns, {})
+                self.basic_enter_room(body["sid"], ns, room)
+                if new:  # not waiting here: the confirmation comes through this very loop
+                    self.wanted.add(self.room_channel(ns, room))
+                    if self._pubsub is not None:
+                        await self._pubsub.execute_command(
+                            "SSUBSCRIBE", self.room_channel(ns, room))
         elif method == "leave_room":
             if self._local(body["sid"], ns):
                 self.basic_leave_room(body["sid"], ns, body.get("room"))

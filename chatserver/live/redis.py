@@ -48,6 +48,7 @@ from chatserver.live.base import (
 )
 from chatserver.live.redis_scripts import (
     ADD,
+    ADVANCE_DELIVERED,
     HEARTBEAT,
     PAIR,
     RELEASE_WORKER,
@@ -143,7 +144,7 @@ class RedisLiveState:
                 ("remove", REMOVE), ("set_available", SET_AVAILABLE),
                 ("set_unavailable", SET_UNAVAILABLE), ("staff_left", STAFF_LEFT),
                 ("staff_present", STAFF_PRESENT), ("heartbeat", HEARTBEAT),
-                ("release_worker", RELEASE_WORKER),
+                ("release_worker", RELEASE_WORKER), ("advance_delivered", ADVANCE_DELIVERED),
             ]
         }
         self._epoch: str | None = None
@@ -202,6 +203,9 @@ class RedisLiveState:
         dels = [k for k, v in values.items() if v is None]
         flat = [x for k, v in sets for x in (k, v)]
         await self._script("update", conversation_id, len(sets), *flat, *dels)
+
+    async def advance_delivered(self, conversation_id: str, seq: int) -> None:
+        await self._script("advance_delivered", conversation_id, int(seq))
 
     async def requeue(self, conversation_id: str) -> int:
         return int(await self._script("requeue", conversation_id))

@@ -49,6 +49,16 @@ for j = 4 + 2 * n, #ARGV do redis.call('HDEL', ck, ARGV[j]) end
 return 1
 """
 
+# One round trip per acknowledged volunteer message, instead of a read and then an update.
+ADVANCE_DELIVERED = """
+local ck = ARGV[1] .. 'conv:' .. ARGV[2]
+local seq = tonumber(ARGV[3])
+local cur = redis.call('HGET', ck, 'delivered_seq')
+if redis.call('EXISTS', ck) == 0 or (cur and tonumber(cur) >= seq) then return 0 end
+redis.call('HSET', ck, 'delivered_seq', ARGV[3])
+return 1
+"""
+
 REQUEUE = FRONT_SCORE + """
 local p, cid = ARGV[1], ARGV[2]
 local ck = p .. 'conv:' .. cid
