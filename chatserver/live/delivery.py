@@ -46,6 +46,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
 
+from chatserver.live.holders import Holders
 from chatserver.realtime.transport import DirectManager
 
 log = logging.getLogger(__name__)
@@ -79,10 +80,11 @@ class TargetedManager(DirectManager):
             health_check_interval=0, retry=Retry(NoBackoff(), 0))
         self.worker_channel = self._channel_of_worker(self.host_id)
         self.all_channel = f"{prefix}sio:all"
-        self.wanted: set[str] = set()  # room channels of rooms with a socket here
+        self.holders = Holders()  # the rooms held here, and who else holds them
         self._pubsub: Any = None  # the listener's PubSub while connected
         self._pending: dict[str, collections.deque[asyncio.Future[None]]] = {}
-        self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+        self._outbox: asyncio.Queue[tuple[str, bytes, asyncio.Future[int] | None]] = \
+            asyncio.Queue()
         self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._remote_acks: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._chores: set[asyncio.Task[None]] = set()
@@ -118,6 +120,9 @@ class TargetedManager(DirectManager):
             if host == self.host_id:
                 continue  # a socket of this worker: served locally or gone
             ch = self._channel_of_worker(host) if host else self.room_channel(namespace, r)
+            if not host and self.holders.solo(ch):
+                self.counters["kept"] += 1  # held here only: served locally, nothing to publish
+                continue
             if ch not in out:
                 out.append(ch)
         return out
@@ -134,15 +139,16 @@ class TargetedManager(DirectManager):
                            asyncio.create_task(self._publisher(), name="sio-publisher")]
 
     async def close(self) -> None:
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._chores]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
         for client in (self.redis, self._listen_client):
             with contextlib.suppress(Exception):
-                await client.aclose()
+                await asyncio.wait_for(client.aclose(), 2)
 
     # -- connections and rooms -----------------------------------------------------------------
 
@@ -245,9 +251,12 @@ class TargetedManager(DirectManager):
             self.counters["dropped"] += len(channels)
             log.warning("socket.io events dropped: Redis is not keeping up or away")
             return
-        raw = self._mark + b"|" + json.dumps(body, separators=(",", ":")).encode()
+        raw = self._raw(body)
         for ch in channels:
-            self._outbox.put_nowait((ch, raw))
+            self._outbox.put_nowait((ch, raw, None))
+
+    def _raw(self, body: dict[str, Any]) -> bytes:
+        return self._mark + b"|" + json.dumps(body, separators=(",", ":")).encode()
 
     async def _publisher(self) -> None:
         """Publish in emit order, what queued up meanwhile in one pipeline (one round trip)."""
@@ -258,10 +267,13 @@ class TargetedManager(DirectManager):
             for attempt in (1, 2):
                 try:
                     pipe = self.redis.pipeline(transaction=False)
-                    for ch, raw in batch:
+                    for ch, raw, _ in batch:
                         pipe.execute_command("SPUBLISH", ch, raw)
-                    await pipe.execute()
+                    results = await pipe.execute()
                     self.counters["published"] += len(batch)
+                    for (_, _, receivers), n in zip(batch, results, strict=True):
+                        if receivers is not None and not receivers.done():
+                            receivers.set_result(int(n))
                     break
                 except asyncio.CancelledError:
                     raise
@@ -271,35 +283,58 @@ class TargetedManager(DirectManager):
                     self.counters["dropped"] += len(batch)
                     log.warning("socket.io events to other workers lost (%s)",
                                 type(exc).__name__)
+                    for _, _, receivers in batch:
+                        if receivers is not None and not receivers.done():
+                            receivers.set_exception(exc)
 
     # -- subscriptions -------------------------------------------------------------------------
 
     async def _subscribe(self, channel: str) -> None:
-        """Listen to a room's channel; return once Redis confirmed it (or it cannot)."""
-        self.wanted.add(channel)
+        """Listen to a room's channel and learn who else holds it (holders.py); return once
+        done, or after a bounded wait (until then every emit to the room is published)."""
+        self.holders.want(channel)
         pubsub = self._pubsub
         if pubsub is None or not self.subscribed:
             return  # Redis is away: the listener subscribes to every wanted room when back
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.setdefault(channel, collections.deque()).append(waiter)
+        waiter = self._expect(channel)
         try:
             await pubsub.execute_command("SSUBSCRIBE", channel)
-            await asyncio.wait_for(asyncio.shield(waiter), SUBSCRIBE_WAIT)
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:  # noqa: BLE001 - the listener resubscribes on reconnect
             log.warning("subscribing to a room failed (%s)", type(exc).__name__)
+            return
+        await self._handshake(channel, waiter)
+
+    def _expect(self, channel: str) -> asyncio.Future[None]:
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.setdefault(channel, collections.deque()).append(waiter)
+        return waiter
+
+    async def _handshake(self, channel: str, subscribed: asyncio.Future[None]) -> None:
+        try:
+            await asyncio.wait_for(asyncio.shield(subscribed), SUBSCRIBE_WAIT)
+            if channel not in self.holders.wanted:
+                return
+            shake = self.holders.begin(channel)
+            receivers: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            self._outbox.put_nowait((channel, self._raw({"m": "hello", "n": shake.nonce}),
+                                     receivers))
+            self.holders.counted(channel, shake,
+                                 await asyncio.wait_for(asyncio.shield(receivers), SUBSCRIBE_WAIT))
+            await asyncio.wait_for(shake.done.wait(), SUBSCRIBE_WAIT)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - not known: emits to the room are published
+            log.info("room holders not known yet (%s)", type(exc).__name__)
 
     def _unsubscribe(self, channel: str) -> None:
-        self.wanted.discard(channel)
+        self.holders.drop(channel)
         if self._pubsub is not None:
-            task = asyncio.get_running_loop().create_task(self._send_unsubscribe(channel))
-            self._chores.add(task)
-            task.add_done_callback(self._chores.discard)
+            self._outbox.put_nowait((channel, self._raw({"m": "bye"}), None))
+            self._chore(self._send_unsubscribe(channel))
 
     async def _send_unsubscribe(self, channel: str) -> None:
         pubsub = self._pubsub
-        if pubsub is None or channel in self.wanted:
+        if pubsub is None or channel in self.holders.wanted:
             return  # someone joined again in the meantime: keep listening
         with contextlib.suppress(Exception):
             await pubsub.execute_command("SUNSUBSCRIBE", channel)
@@ -326,10 +361,15 @@ class TargetedManager(DirectManager):
         delay = 0.2
         while True:
             pubsub = self._listen_client.pubsub()
+            self.holders.reset()  # until shaken hands again, every emit is published
             try:
+                rooms = sorted(self.holders.wanted)
+                waiters = [(room, self._expect(room)) for room in rooms]
                 await pubsub.execute_command("SSUBSCRIBE", self.worker_channel, self.all_channel,
-                                             *sorted(self.wanted))
+                                             *rooms)
                 self._pubsub = pubsub
+                for room, waiter in waiters:
+                    self._chore(self._handshake(room, waiter))
                 subscribed_before, self.subscribed = self.subscribed, True
                 if not subscribed_before and delay > 0.2:
                     log.info("socket.io delivery between workers restored")
@@ -366,7 +406,10 @@ class TargetedManager(DirectManager):
             except (TypeError, ValueError):
                 return
             try:
-                await self._handle(body)
+                host = data[:HOST_LEN].decode()
+                channel = message[1].decode() if isinstance(message[1], bytes) else message[1]
+                if not self._membership(body, host, channel):
+                    await self._handle(body)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -374,11 +417,32 @@ class TargetedManager(DirectManager):
         elif kind in (b"ssubscribe", "ssubscribe"):
             channel = message[1].decode() if isinstance(message[1], bytes) else message[1]
             self._confirmed(channel)
-            if channel not in self.wanted and channel not in (self.worker_channel,
+            if channel not in self.holders.wanted and channel not in (self.worker_channel,
                                                               self.all_channel):
                 # Left again while the subscription was on its way.
                 with contextlib.suppress(Exception):
                     await pubsub.execute_command("SUNSUBSCRIBE", channel)
+
+    def _membership(self, body: dict[str, Any], host: str, channel: str) -> bool:
+        """Handshake messages about who holds a room (holders.py); False for anything else."""
+        method = body.get("m")
+        if method == "hello":
+            held = self.holders.hello(channel, host)
+            self._send([self._channel_of_worker(host)],
+                       {"m": "here", "ch": channel, "n": body.get("n"), "held": held})
+        elif method == "here":
+            self.holders.here(str(body.get("ch")), host, str(body.get("n")),
+                              bool(body.get("held")))
+        elif method == "bye":
+            self.holders.bye(channel, host)
+        else:
+            return False
+        return True
+
+    def _chore(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._chores.add(task)
+        task.add_done_callback(self._chores.discard)
 
     async def _handle(self, body: dict[str, Any]) -> None:
         method = body.get("m")
@@ -410,10 +474,7 @@ class TargetedManager(DirectManager):
                 new = room not in self.rooms.get(ns, {})
                 self.basic_enter_room(body["sid"], ns, room)
                 if new:  # not waiting here: the confirmation comes through this very loop
-                    self.wanted.add(self.room_channel(ns, room))
-                    if self._pubsub is not None:
-                        await self._pubsub.execute_command(
-                            "SSUBSCRIBE", self.room_channel(ns, room))
+                    self._chore(self._subscribe(self.room_channel(ns, room)))
         elif method == "leave_room":
             if self._local(body["sid"], ns):
                 self.basic_leave_room(body["sid"], ns, body.get("room"))

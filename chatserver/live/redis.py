@@ -133,10 +133,14 @@ class RedisLiveState:
         self.worker_id = uuid.uuid4().hex[:12]
         self.heartbeat_ttl = heartbeat_ttl
         # Fail fast while Redis is away: the client gets `unavailable` rather than a long wait.
-        self.redis = client or aioredis.Redis.from_url(
-            url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5,
-            retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2), health_check_interval=10,
-        )
+        # A pool that makes a burst wait for a free connection (at most the socket timeout):
+        # the default one refuses the 101st concurrent call at once (MaxConnectionsError),
+        # which under load turned acknowledgements into `unavailable`.
+        self.redis = client or aioredis.Redis(connection_pool=aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=64, timeout=5, decode_responses=True, socket_connect_timeout=2,
+            socket_timeout=5, retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2),
+            health_check_interval=10,
+        ))
         self._scripts = {
             name: self.redis.register_script(src)
             for name, src in [

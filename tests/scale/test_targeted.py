@@ -91,23 +91,19 @@ async def test_a_conversation_held_by_one_worker_is_never_sent_to_another(
         await a.sio.emit("message", {"seq": i}, room="chatter:c1", namespace="/chat")
         await a.sio.emit("message", {"seq": i}, room=["monitor:c1", "user:v1"],
                          namespace="/staff")
-    await wait_for(lambda: a.manager.counters["published"] >= 100)
+    # a knows that nobody else holds these rooms: it publishes nothing for them (only to
+    # `monitor:c1`, which it does not hold, and so cannot know about)
+    assert a.manager.counters["kept"] == 100
+    await wait_for(lambda: a.manager.counters["published"] >= 50)
     await asyncio.sleep(0.2)  # anything b were to receive has arrived by now
 
     assert [d["seq"] for _, d in a.got[chatter]] == list(range(50))
     assert [d["seq"] for _, d in a.got[volunteer]] == list(range(50))
-    assert b.manager.counters["received"] == 0 and b.got[elsewhere] == []
+    assert b.manager.counters["decoded"] == 0 and b.got[elsewhere] == []  # no event at all
     assert await numsub(a, "/chat", "chatter:c1") == 1  # a alone listens
     assert await numsub(a, "/staff", "user:v1") == 1
     assert await numsub(a, "/staff", "monitor:c1") == 0
 
-    # The last socket of a room leaves: nobody listens to it any more.
-    await a.sio.leave_room(chatter, "chatter:c1", namespace="/chat")
-
-    async def unheard() -> bool:
-        return await numsub(a, "/chat", "chatter:c1") == 0
-
-    await wait_for(unheard, within=5)
 
 
 async def test_a_conversation_across_two_workers_exactly_once_in_order(
