@@ -24,6 +24,7 @@ keys they compute):
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -100,7 +101,7 @@ def _fields(conv: LiveConversation, sealer: Sealer) -> list[str]:
     return out
 
 
-def _decode(flat: Any, sealer: Sealer) -> LiveConversation | None:
+def _decode(flat: Any, sealer: Sealer | _Opened) -> LiveConversation | None:
     h = flat if isinstance(flat, dict) else dict(zip(flat[::2], flat[1::2], strict=True))
     if not h:
         return None
@@ -120,6 +121,29 @@ def _decode(flat: Any, sealer: Sealer) -> LiveConversation | None:
     return LiveConversation(**values)
 
 
+class _Opened:
+    """The sealed fields of live conversations, opened once: every message reads its
+    conversation, and the sealed values of a conversation do not change while it lasts.
+    Keyed by value and context (the context is bound into the seal); bounded."""
+
+    def __init__(self, sealer: Sealer, size: int = 20_000) -> None:
+        self.sealer = sealer
+        self.size = size
+        self._plain: collections.OrderedDict[tuple[str, str], str] = collections.OrderedDict()
+
+    def seal(self, text: str, context: str) -> str:
+        return self.sealer.seal(text, context)
+
+    def open(self, sealed: str, context: str) -> str:
+        key = (sealed, context)
+        plain = self._plain.get(key)
+        if plain is None:
+            plain = self._plain[key] = self.sealer.open(sealed, context)
+            if len(self._plain) > self.size:
+                self._plain.popitem(last=False)
+        return plain
+
+
 class RedisLiveState:
     """`LiveState` over one Redis (TLS with `rediss://`); every worker shares it."""
 
@@ -129,6 +153,7 @@ class RedisLiveState:
         # Workers must share the data keys (`CHATSERVER_DATA_KEY`) to read each other's topics;
         # without a sealer this instance seals under a key of its own that nobody else has.
         self.sealer = sealer or Sealer((("live", os.urandom(32)),))
+        self._opened = _Opened(self.sealer)
         self.prefix = prefix
         self.worker_id = uuid.uuid4().hex[:12]
         self.heartbeat_ttl = heartbeat_ttl
@@ -199,7 +224,7 @@ class RedisLiveState:
 
     async def conversation(self, conversation_id: str) -> LiveConversation | None:
         h = await self._run(lambda: self.redis.hgetall(self.prefix + "conv:" + conversation_id))
-        return _decode(h, self.sealer)
+        return _decode(h, self._opened)
 
     async def update(self, conversation_id: str, **values: object) -> None:
         sets = [(k, self.sealer.seal(_encode(v), _context(conversation_id, k)) if k in SEALED
@@ -215,7 +240,7 @@ class RedisLiveState:
         return int(await self._script("requeue", conversation_id))
 
     async def remove(self, conversation_id: str, now: float) -> LiveConversation | None:
-        return _decode(await self._script("remove", conversation_id, float(now)), self.sealer)
+        return _decode(await self._script("remove", conversation_id, float(now)), self._opened)
 
     async def queue(self) -> list[str]:
         ids = await self._run(lambda: self.redis.zrange(self.prefix + "queue", 0, -1))
@@ -229,7 +254,7 @@ class RedisLiveState:
                 pipe.hgetall(self.prefix + "conv:" + str(cid))
             return list(await pipe.execute())
 
-        decoded = (_decode(h, self.sealer) for h in await self._run(read))
+        decoded = (_decode(h, self._opened) for h in await self._run(read))
         return [c for c in decoded if c is not None]
 
     # -- volunteers ----------------------------------------------------------------------------
