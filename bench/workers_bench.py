@@ -1,11 +1,24 @@
-"""Scale-out benchmark: the same chat load against `chatserver serve --workers N` on Redis.
+"""Scale-out benchmark (issue #17): what Redis costs one worker, and what more workers cost.
 
-    .venv/bin/python -m bench.workers_bench --workers 1,2,4 --conversations 300 --interval 0.5
+    .venv/bin/python -m bench.workers_bench                          # all three, one run
+    .venv/bin/python -m bench.workers_bench --conversations 100 --step 6 --rates 400,800 \\
+        --load 200 --duration 8                                      # quick: does it work
 
-Uses bench/harness/'s load generators (raw Engine.IO clients in their own processes) and
-measurement; starts one throwaway redis-server (no persistence, tests/live/redis_server.py) and,
-per N, one `chatserver serve --workers N` on one SQLite file. Nothing is pinned: the workers, Redis and
-the generators share the machine's cores, as they would on one production host."""
+In one run, against `chatserver serve` (bench/harness/ generators, one throwaway redis-server
+without persistence, one SQLite file per server):
+
+1. saturation: the offered load is raised step by step (`--rates`) until p99 > 50 ms, for one
+   process without Redis and for one worker on Redis; ratio 1 = the best delivered msgs/s on
+   Redis / without (target >= 70 %);
+2. CPU per delivered message, summed over every process of the server (supervisor and
+   workers), at one fixed offered load (`--load`) for 1, 2 and 4 workers on Redis; ratio 2 =
+   2 workers / 1 worker (target <= 1.25x), ratio 3 = 4 workers / 1 worker (reported).
+
+Pinning: every server process runs on `--server-cpu` (uvicorn's workers inherit the
+affinity), Redis and the load generators on the other cores. On 2 cores that puts 1, 2 or 4
+workers on one core: ratios 2 and 3 then say what the extra workers *cost*, not what they add.
+On a larger machine give the workers cores of their own with `--server-cpus 0-3` (a range or a
+list; Redis and generators get the rest) and compare delivered/s too."""
 
 from __future__ import annotations
 
@@ -13,68 +26,146 @@ import argparse
 import math
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 from bench.harness.generator import Generators
-from bench.harness.machine import loadavg
-from bench.harness.measure import Row, measure
+from bench.harness.machine import cpu_model, loadavg
+from bench.harness.measure import P99_TARGET_MS, Row, best, measure, saturate
 from bench.harness.report import print_table
 from bench.harness.servers import setup_chatserver, start_chatserver
 from tests.live.redis_server import RedisServer
 
 
+def cpu_list(text: str) -> list[int]:
+    out: list[int] = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        out += list(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def ms_per_message(row: Row) -> float:
+    """Server CPU milliseconds per delivered message (all processes of the server)."""
+    return 10 * row.server_cpu / max(row.delivered, 1e-9)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--workers", default="1,2,4")
     p.add_argument("--conversations", type=int, default=300)
-    p.add_argument("--interval", type=float, default=0.5, help="seconds between messages per side")
-    p.add_argument("--duration", type=float, default=30.0)
-    p.add_argument("--capacity", type=int, default=6)
+    p.add_argument("--rates", default="600,1200,1800,2400,3000,3600,4200",
+                   help="offered msgs/s steps of the saturation runs")
+    p.add_argument("--step", type=float, default=8.0, help="seconds per saturation step")
+    p.add_argument("--budget", type=float, default=150.0, help="seconds per saturation run")
+    p.add_argument("--load", type=float, default=600.0,
+                   help="offered msgs/s of the CPU-per-message runs (below 1 worker's saturation)")
+    p.add_argument("--duration", type=float, default=15.0, help="seconds per CPU run")
+    p.add_argument("--workers", default="1,2,4", help="worker counts of the CPU runs")
+    p.add_argument("--server-cpus", default="0", help="cores for the server processes ('' none)")
     p.add_argument("--generators", type=int, default=2)
-    p.add_argument("--no-redis-baseline", action="store_true",
-                   help="skip the one-process run without Redis")
+    p.add_argument("--capacity", type=int, default=6)
+    p.add_argument("--skip-saturation", action="store_true")
     args = p.parse_args(argv)
+
+    server_cpus = cpu_list(args.server_cpus) if args.server_cpus else []
+    allowed = sorted(os.sched_getaffinity(0))
+    others = [c for c in allowed if c not in server_cpus] or None
     counts = [int(x) for x in args.workers.split(",")]
     volunteers = [f"vol{i:04d}" for i in range(math.ceil(args.conversations / args.capacity))]
-    offered = 2 * args.conversations / args.interval
-    print(f"machine: {os.cpu_count()} CPUs, load average {loadavg()}; {args.conversations} "
-          f"conversations, {offered:.0f} msgs/s offered", flush=True)
+    print(f"machine: {os.cpu_count()} CPUs ({cpu_model()}), load average {loadavg()}; server on "
+          f"cores {server_cpus or 'any'}, Redis and {args.generators} generators on {others}; "
+          f"{args.conversations} conversations", flush=True)
     base = {"CHATSERVER_REDACTOR": "false", "CHATSERVER_SQLITE_SYNCHRONOUS": "NORMAL",
             "CHATSERVER_MAX_QUEUE": str(args.conversations + 10),
+            "CHATSERVER_MAX_CAPACITY": str(max(6, args.capacity)),
             "CHATSERVER_RATE_PER_SECOND": "10000", "CHATSERVER_RATE_BURST": "10000",
             "CHATSERVER_ADDRESS_RATE_PER_SECOND": "10000",
             "CHATSERVER_ADDRESS_RATE_BURST": "10000"}
-    runs: list[tuple[str, int, dict[str, str]]] = []
-    if not args.no_redis_baseline:
-        runs.append(("1 process, memory", 1, {}))
     redis = RedisServer(Path(tempfile.mkdtemp(prefix="workersbench-redis-")))
     redis.start()
-    runs += [(f"{n} worker(s), Redis", n, {"CHATSERVER_REDIS_URL": redis.url}) for n in counts]
+    if others and redis.proc is not None:
+        os.sched_setaffinity(redis.proc.pid, set(others))
+    on_redis = {"CHATSERVER_REDIS_URL": redis.url}
+    pin = server_cpus[0] if len(server_cpus) == 1 else None
     rows: list[Row] = []
-    gens = Generators(args.generators, None)
+    gens = Generators(args.generators, others)
+
+    def server(n: int, extra: dict[str, str]) -> object:
+        redis.command("FLUSHALL")
+        srv = start_chatserver(pin, {**base, **extra}, volunteers, "--workers", str(n),
+                               within=120)
+        if pin is None and server_cpus:
+            for pid in _tree(srv.pid):
+                os.sched_setaffinity(pid, set(server_cpus))
+        setup_chatserver(gens, srv, args.conversations, args.capacity, volunteers)
+        return srv
+
     try:
-        for name, n, extra in runs:
-            redis.command("FLUSHALL")
-            srv = start_chatserver(None, {**base, **extra}, volunteers, "--workers", str(n),
-                                   within=120)
+        if not args.skip_saturation:
+            rates = [float(x) for x in args.rates.split(",")]
+            for mode, extra in (("saturation: 1 process, no Redis", {}),
+                                ("saturation: 1 worker, Redis", on_redis)):
+                print(f"\n{mode}", flush=True)
+                srv = server(1, extra)
+                try:
+                    saturate(gens, srv, mode, args.conversations, rates, args.step, rows,  # type: ignore[arg-type]
+                             budget=args.budget)
+                    gens.all({"op": "close"}, 60)
+                finally:
+                    srv.stop()  # type: ignore[attr-defined]
+        interval = 2 * args.conversations / args.load
+        for n in counts:
+            mode = f"cpu: {n} worker{'s' if n > 1 else ''}, Redis"
+            print(f"\n{mode} at {args.load:.0f} msgs/s", flush=True)
+            srv = server(n, on_redis)
             try:
-                setup_chatserver(gens, srv, args.conversations, args.capacity, volunteers)
-                row, _ = measure(gens, srv, name, args.conversations, args.interval,
+                row, _ = measure(gens, srv, mode, args.conversations, interval,  # type: ignore[arg-type]
                                  args.duration)
                 rows.append(row)
                 print_table([row])
                 gens.all({"op": "close"}, 60)
             finally:
-                srv.stop()
+                srv.stop()  # type: ignore[attr-defined]
     finally:
         gens.quit()
         redis.stop()
         shutil.rmtree(redis.workdir, ignore_errors=True)
+
     print("\nall runs:")
     print_table(rows)
+    print("\nsummary:")
+    print("| measure | value | target | met |\n|---|---|---|---|")
+    bare = best(rows, "saturation: 1 process, no Redis")
+    red = best(rows, "saturation: 1 worker, Redis")
+    if not args.skip_saturation:
+        sat = (lambda r: f"{r.delivered:.0f} msgs/s (p99 {r.p99:.1f} ms)" if r else "none")
+        print(f"| saturation (p99 <= {P99_TARGET_MS:.0f} ms), 1 process, no Redis | {sat(bare)} | | |")
+        print(f"| saturation (p99 <= {P99_TARGET_MS:.0f} ms), 1 worker, Redis | {sat(red)} | | |")
+        if bare and red:
+            r1 = red.delivered / bare.delivered
+            print(f"| ratio 1: Redis / no Redis | {r1:.0%} | >= 70% | "
+                  f"{'yes' if r1 >= 0.70 else 'NO'} |")
+    cpu = {n: r for n in counts for r in rows if r.mode.startswith(f"cpu: {n} worker")}
+    for n, r in cpu.items():
+        print(f"| CPU per delivered msg, {n} worker(s) at {r.offered:.0f} offered "
+              f"({r.delivered:.0f} delivered, p99 {r.p99:.1f} ms, {r.errors} errors) "
+              f"| {ms_per_message(r):.3f} ms | | |")
+    if 1 in cpu:
+        for n, label, target in ((2, "ratio 2", 1.25), (4, "ratio 3", None)):
+            if n in cpu:
+                ratio = ms_per_message(cpu[n]) / ms_per_message(cpu[1])
+                met = "" if target is None else ("yes" if ratio <= target else "NO")
+                print(f"| {label}: CPU/msg {n} workers / 1 worker | {ratio:.2f}x | "
+                      f"{'<= 1.25x' if target else 'reported'} | {met} |")
     return 0
 
 
+def _tree(pid: int) -> list[int]:
+    from bench.harness.machine import tree
+
+    return tree(pid)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

@@ -32,6 +32,7 @@ from chatserver.realtime.staff import StaffNamespace
 from chatserver.realtime.transport import ChatPacket, DirectManager
 from chatserver.redaction_worker import RedactionWorker
 from chatserver.store import Store
+from chatserver.store.sealing import Sealer
 from chatserver.web import api as api_module
 from chatserver.web import erase, pages
 from chatserver.web import metrics as metrics_web
@@ -82,7 +83,10 @@ class Components:
 def build_sio(settings: Settings) -> socketio.AsyncServer:
     manager: socketio.AsyncManager
     if settings.redis_url:
-        manager = socketio.AsyncRedisManager(settings.redis_url)
+        # Events reach only the workers holding a socket of their room (issue #17).
+        from chatserver.live.delivery import TargetedManager
+
+        manager = TargetedManager(settings.redis_url)
     else:
         manager = DirectManager()
     sio = ChatServer(
@@ -107,13 +111,17 @@ def build_sio(settings: Settings) -> socketio.AsyncServer:
     return sio
 
 
-def build_live(settings: Settings) -> LiveState:
-    """Redis when several workers share the work, this process's memory otherwise."""
+def build_live(settings: Settings, sealer: Sealer | None = None) -> LiveState:
+    """Redis when several workers share the work, this process's memory otherwise.
+
+    On Redis the chatter's topic and address hash are sealed under the data keys, which
+    every worker shares."""
     if settings.redis_url:
         from chatserver.live.redis import RedisLiveState
 
         return RedisLiveState(settings.redis_url,
-                              heartbeat_ttl=3 * settings.worker_heartbeat_seconds)
+                              heartbeat_ttl=3 * settings.worker_heartbeat_seconds,
+                              sealer=sealer or Sealer(settings.data_keys))
     return MemoryLiveState()
 
 
@@ -122,7 +130,7 @@ def create_app(settings: Settings, clock: Clock | None = None,
     if clock is None:
         clock = OffsetClock(settings.test_clock_file) if settings.test_clock_file else Clock()
     store = Store.from_settings(settings)
-    live = live or build_live(settings)
+    live = live or build_live(settings, store.sealer)
     sio = build_sio(settings)
     meter = Meter()
     redactor = MeteredRedactionWorker(meter, enabled=settings.redactor_enabled)
@@ -140,6 +148,9 @@ def create_app(settings: Settings, clock: Clock | None = None,
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.start()
+        start_delivery = getattr(sio.manager, "start", None)
+        if start_delivery is not None:
+            start_delivery()  # listening before the first socket, not at it
         await lifecycle.start(ctx)
         redactor.start()
         retention.start()
@@ -154,6 +165,9 @@ def create_app(settings: Settings, clock: Clock | None = None,
             await lifecycle.stop(ctx)
             await redactor.close()
             await live.close()
+            close_delivery = getattr(sio.manager, "close", None)
+            if close_delivery is not None:
+                await close_delivery()
             await store.close()
             log.info("chat server stopped")
 

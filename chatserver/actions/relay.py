@@ -78,9 +78,7 @@ async def deliver_to_chatter(ctx: Context, conv: LiveConversation, row: MessageR
 
     async def delivered(*_: Any) -> None:
         ctx.store.messages.mark_delivered(cid, seq)
-        live = await ctx.live.conversation(cid)
-        if live is not None and live.delivered_seq < seq:
-            await ctx.live.update(cid, delivered_seq=seq)
+        await ctx.live.advance_delivered(cid, seq)  # one call: raises it, never lowers it
 
     await ctx.outbox.message_to_chatter(conv, events.message_payload(row), delivered=delivered,
                                         local=ctx.connections.has_chatter(conv.chatter_sid))

@@ -78,6 +78,10 @@ class LiveState(Protocol):
 
     async def update(self, conversation_id: str, **values: object) -> None: ...
 
+    async def advance_delivered(self, conversation_id: str, seq: int) -> None:
+        """Raise `delivered_seq` to `seq` (never lower it; acks may arrive out of order)."""
+        ...
+
     async def requeue(self, conversation_id: str) -> int:
         """Take the conversation from its volunteer and put it at the front of the queue."""
         ...

@@ -4,7 +4,9 @@ Each change is one Lua script, so two workers never pair the same chatter or ove
 
 Keys (all under the prefix, `cs:` by default; one Redis, not Redis Cluster: the scripts touch
 keys they compute):
-  conv:<id>            hash of a LiveConversation (absent fields are None)
+  conv:<id>            hash of a LiveConversation (absent fields are None); `topic` and
+                       `address_hash` sealed (AES-GCM, bound to the conversation and field),
+                       never in plaintext; the hash goes with the key when the conversation ends
   convs                set of live conversation ids
   queue                sorted set of waiting conversation ids; score = arrival (front: min - 1)
   queue:seq            arrival counter
@@ -22,9 +24,11 @@ keys they compute):
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
+import os
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -43,211 +47,30 @@ from chatserver.live.base import (
     Pairing,
     Released,
 )
+from chatserver.live.redis_scripts import (
+    ADD,
+    ADVANCE_DELIVERED,
+    HEARTBEAT,
+    PAIR,
+    RELEASE_WORKER,
+    REMOVE,
+    REQUEUE,
+    SET_AVAILABLE,
+    SET_UNAVAILABLE,
+    STAFF_LEFT,
+    STAFF_PRESENT,
+    UPDATE,
+)
+from chatserver.store.sealing import Sealer, SealError
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
-FRONT_SCORE = """
-local function front_score(p, cid)
-  local head = redis.call('ZRANGE', p .. 'queue', 0, 0, 'WITHSCORES')
-  if #head > 0 then
-    if head[1] == cid then return tonumber(head[2]) end
-    return tonumber(head[2]) - 1
-  end
-  return redis.call('INCR', p .. 'queue:seq')
-end
-"""
-
-ADD = FRONT_SCORE + """
-local p, cid, queue, front, vid = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local ck = p .. 'conv:' .. cid
-if redis.call('EXISTS', ck) == 0 then
-  local fields = {}
-  for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
-  redis.call('HSET', ck, unpack(fields))
-  redis.call('SADD', p .. 'convs', cid)
-  if vid ~= '' then
-    local ak = p .. 'active:' .. vid
-    if not redis.call('LPOS', ak, cid) then redis.call('RPUSH', ak, cid) end
-  end
-  if queue == '1' then
-    local score
-    if front == '1' then score = front_score(p, cid)
-    else score = redis.call('INCR', p .. 'queue:seq') end
-    redis.call('ZADD', p .. 'queue', score, cid)
-  end
-end
-local rank = redis.call('ZRANK', p .. 'queue', cid)
-if rank then return rank + 1 end
-return 0
-"""
-
-UPDATE = """
-local ck = ARGV[1] .. 'conv:' .. ARGV[2]
-if redis.call('EXISTS', ck) == 0 then return 0 end
-local n = tonumber(ARGV[3])
-if n > 0 then
-  local f = {}
-  for j = 1, 2 * n do f[j] = ARGV[3 + j] end
-  redis.call('HSET', ck, unpack(f))
-end
-for j = 4 + 2 * n, #ARGV do redis.call('HDEL', ck, ARGV[j]) end
-return 1
-"""
-
-REQUEUE = FRONT_SCORE + """
-local p, cid = ARGV[1], ARGV[2]
-local ck = p .. 'conv:' .. cid
-if redis.call('EXISTS', ck) == 0 then return 0 end
-local vid = redis.call('HGET', ck, 'volunteer_id')
-if vid then
-  redis.call('LREM', p .. 'active:' .. vid, 0, cid)
-  redis.call('HDEL', ck, 'volunteer_id')
-end
-redis.call('ZADD', p .. 'queue', front_score(p, cid), cid)
-return 1
-"""
-
-REMOVE = """
-local p, cid, now = ARGV[1], ARGV[2], ARGV[3]
-local ck = p .. 'conv:' .. cid
-local h = redis.call('HGETALL', ck)
-redis.call('ZREM', p .. 'queue', cid)
-if #h == 0 then return h end
-redis.call('DEL', ck)
-redis.call('SREM', p .. 'convs', cid)
-for i = 1, #h, 2 do
-  if h[i] == 'volunteer_id' then
-    if redis.call('LREM', p .. 'active:' .. h[i + 1], 0, cid) > 0 then
-      redis.call('HSET', p .. 'vol:' .. h[i + 1], 'idle_since', now)
-    end
-  end
-end
-return h
-"""
-
-SET_AVAILABLE = """
-local p, vid, capacity, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local vk = p .. 'vol:' .. vid
-if redis.call('HGET', vk, 'available') ~= '1' then redis.call('HSET', vk, 'idle_since', now) end
-redis.call('HSET', vk, 'available', '1', 'capacity', capacity)
-redis.call('SADD', p .. 'available', vid)
-return 1
-"""
-
-SET_UNAVAILABLE = """
-local p, vid = ARGV[1], ARGV[2]
-redis.call('HSET', p .. 'vol:' .. vid, 'available', '0')
-redis.call('SREM', p .. 'available', vid)
-return 1
-"""
-
-COUNT_ALIVE = """
-local function count_alive(p, pk)
-  local h = redis.call('HGETALL', pk)
-  local n = 0
-  for i = 1, #h, 2 do
-    if redis.call('EXISTS', p .. 'alive:' .. h[i + 1]) == 1 then n = n + 1 end
-  end
-  return n
-end
-"""
-
-# Mirrors pairing.choose_volunteer (fewest active, then idle longest, then id) inside Redis;
-# the contract suite checks that both backends choose alike. A volunteer with no socket on a
-# live worker (in their grace period) gets nobody new.
-PAIR = COUNT_ALIVE + """
-local p, now = ARGV[1], ARGV[2]
-local qk = p .. 'queue'
-local out = {}
-while true do
-  local head = redis.call('ZRANGE', qk, 0, 0)
-  if #head == 0 then break end
-  local cid = head[1]
-  if redis.call('EXISTS', p .. 'conv:' .. cid) == 0 then
-    redis.call('ZREM', qk, cid)
-  else
-    local best, bact, bidle = nil, 0, 0
-    for _, vid in ipairs(redis.call('SMEMBERS', p .. 'available')) do
-      local v = redis.call('HMGET', p .. 'vol:' .. vid, 'capacity', 'idle_since')
-      local cap = tonumber(v[1]) or 1
-      local idle = tonumber(v[2]) or 0
-      local act = redis.call('LLEN', p .. 'active:' .. vid)
-      if act < cap and count_alive(p, p .. 'presence:' .. vid) > 0 and (best == nil or act < bact or (act == bact and
-          (idle < bidle or (idle == bidle and vid < best)))) then
-        best, bact, bidle = vid, act, idle
-      end
-    end
-    if best == nil then break end
-    redis.call('ZREM', qk, cid)
-    redis.call('RPUSH', p .. 'active:' .. best, cid)
-    redis.call('HSET', p .. 'vol:' .. best, 'idle_since', now)
-    redis.call('HSET', p .. 'conv:' .. cid, 'volunteer_id', best)
-    out[#out + 1] = cid
-    out[#out + 1] = best
-  end
-end
-return out
-"""
-
-STAFF_LEFT = COUNT_ALIVE + """
-local pk = ARGV[1] .. 'presence:' .. ARGV[2]
-redis.call('HDEL', pk, ARGV[3])
-return count_alive(ARGV[1], pk)
-"""
-
-STAFF_PRESENT = COUNT_ALIVE + """
-return count_alive(ARGV[1], ARGV[1] .. 'presence:' .. ARGV[2])
-"""
-
-HEARTBEAT = """
-local p, wid, ttl, candidate = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-redis.call('SET', p .. 'alive:' .. wid, '1', 'PX', ttl)
-redis.call('SADD', p .. 'workers', wid)
-local epoch = redis.call('GET', p .. 'epoch')
-if not epoch then
-  redis.call('SET', p .. 'epoch', candidate)
-  epoch = candidate
-end
-local dead = {}
-for _, w in ipairs(redis.call('SMEMBERS', p .. 'workers')) do
-  if redis.call('EXISTS', p .. 'alive:' .. w) == 0 then
-    redis.call('SREM', p .. 'workers', w)
-    dead[#dead + 1] = w
-  end
-end
-return {epoch, dead}
-"""
-
-RELEASE_WORKER = """
-local p, wid = ARGV[1], ARGV[2]
-local convs = {}
-for _, cid in ipairs(redis.call('SMEMBERS', p .. 'convs')) do
-  local ck = p .. 'conv:' .. cid
-  if redis.call('HGET', ck, 'chatter_worker') == wid then
-    redis.call('HDEL', ck, 'chatter_sid', 'chatter_worker')
-    convs[#convs + 1] = cid
-  end
-end
-local vols = {}
-local sk = p .. 'worker:' .. wid .. ':staff'
-for _, uid in ipairs(redis.call('SMEMBERS', sk)) do
-  local pk = p .. 'presence:' .. uid
-  local h = redis.call('HGETALL', pk)
-  local alive = 0
-  for i = 1, #h, 2 do
-    if h[i + 1] == wid then redis.call('HDEL', pk, h[i])
-    elseif redis.call('EXISTS', p .. 'alive:' .. h[i + 1]) == 1 then alive = alive + 1 end
-  end
-  if alive == 0 then vols[#vols + 1] = uid end
-end
-redis.call('DEL', sk)
-return {convs, vols}
-"""
-
 _INT_FIELDS = ("contact_count", "delivered_seq", "age")
+# Fields that say something about the young person: sealed before they reach Redis (issue #16).
+SEALED = frozenset({"topic", "address_hash"})
 _STR_FIELDS = ("id", "alias", "address_hash", "started_at", "topic", "volunteer_id",
                "chatter_sid", "chatter_worker")
 
@@ -260,19 +83,34 @@ def _encode(value: object) -> str:
     return str(value)
 
 
-def _fields(conv: LiveConversation) -> list[str]:
+def _context(conversation_id: str, name: str) -> str:
+    return f"live:{conversation_id}:{name}"
+
+
+def _fields(conv: LiveConversation, sealer: Sealer) -> list[str]:
     out: list[str] = []
     for name, value in vars(conv).items():
         if value is None or (name == "extra" and not value):
             continue
-        out += [name, _encode(value)]
+        text = _encode(value)
+        if name in SEALED:
+            if not text:
+                continue
+            text = sealer.seal(text, _context(conv.id, name))
+        out += [name, text]
     return out
 
 
-def _decode(flat: Any) -> LiveConversation | None:
+def _decode(flat: Any, sealer: Sealer | _Opened) -> LiveConversation | None:
     h = flat if isinstance(flat, dict) else dict(zip(flat[::2], flat[1::2], strict=True))
     if not h:
         return None
+    for name in SEALED & h.keys():
+        try:
+            h[name] = sealer.open(h[name], _context(h.get("id", ""), name))
+        except (SealError, ValueError):
+            log.warning("live conversation field %s does not open; dropped", name)
+            del h[name]
     values: dict[str, Any] = {k: h[k] for k in _STR_FIELDS if k in h}
     for k in _INT_FIELDS:
         if k in h:
@@ -283,20 +121,51 @@ def _decode(flat: Any) -> LiveConversation | None:
     return LiveConversation(**values)
 
 
+class _Opened:
+    """The sealed fields of live conversations, opened once: every message reads its
+    conversation, and the sealed values of a conversation do not change while it lasts.
+    Keyed by value and context (the context is bound into the seal); bounded."""
+
+    def __init__(self, sealer: Sealer, size: int = 20_000) -> None:
+        self.sealer = sealer
+        self.size = size
+        self._plain: collections.OrderedDict[tuple[str, str], str] = collections.OrderedDict()
+
+    def seal(self, text: str, context: str) -> str:
+        return self.sealer.seal(text, context)
+
+    def open(self, sealed: str, context: str) -> str:
+        key = (sealed, context)
+        plain = self._plain.get(key)
+        if plain is None:
+            plain = self._plain[key] = self.sealer.open(sealed, context)
+            if len(self._plain) > self.size:
+                self._plain.popitem(last=False)
+        return plain
+
+
 class RedisLiveState:
     """`LiveState` over one Redis (TLS with `rediss://`); every worker shares it."""
 
     def __init__(self, url: str, *, prefix: str = "cs:", heartbeat_ttl: float = 6.0,
-                 client: aioredis.Redis | None = None) -> None:
+                 client: aioredis.Redis | None = None, sealer: Sealer | None = None) -> None:
         self.url = url
+        # Workers must share the data keys (`CHATSERVER_DATA_KEY`) to read each other's topics;
+        # without a sealer this instance seals under a key of its own that nobody else has.
+        self.sealer = sealer or Sealer((("live", os.urandom(32)),))
+        self._opened = _Opened(self.sealer)
         self.prefix = prefix
         self.worker_id = uuid.uuid4().hex[:12]
         self.heartbeat_ttl = heartbeat_ttl
         # Fail fast while Redis is away: the client gets `unavailable` rather than a long wait.
-        self.redis = client or aioredis.Redis.from_url(
-            url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5,
-            retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2), health_check_interval=10,
-        )
+        # A pool that makes a burst wait for a free connection (at most the socket timeout):
+        # the default one refuses the 101st concurrent call at once (MaxConnectionsError),
+        # which under load turned acknowledgements into `unavailable`.
+        self.redis = client or aioredis.Redis(connection_pool=aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=64, timeout=5, decode_responses=True, socket_connect_timeout=2,
+            socket_timeout=5, retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2),
+            health_check_interval=10,
+        ))
         self._scripts = {
             name: self.redis.register_script(src)
             for name, src in [
@@ -304,7 +173,7 @@ class RedisLiveState:
                 ("remove", REMOVE), ("set_available", SET_AVAILABLE),
                 ("set_unavailable", SET_UNAVAILABLE), ("staff_left", STAFF_LEFT),
                 ("staff_present", STAFF_PRESENT), ("heartbeat", HEARTBEAT),
-                ("release_worker", RELEASE_WORKER),
+                ("release_worker", RELEASE_WORKER), ("advance_delivered", ADVANCE_DELIVERED),
             ]
         }
         self._epoch: str | None = None
@@ -351,23 +220,27 @@ class RedisLiveState:
     async def add_conversation(self, conv: LiveConversation, *, queue: bool,
                                front: bool = False) -> int:
         return int(await self._script("add", conv.id, int(queue), int(front),
-                                      conv.volunteer_id or "", *_fields(conv)))
+                                      conv.volunteer_id or "", *_fields(conv, self.sealer)))
 
     async def conversation(self, conversation_id: str) -> LiveConversation | None:
         h = await self._run(lambda: self.redis.hgetall(self.prefix + "conv:" + conversation_id))
-        return _decode(h)
+        return _decode(h, self._opened)
 
     async def update(self, conversation_id: str, **values: object) -> None:
-        sets = [(k, v) for k, v in values.items() if v is not None]
+        sets = [(k, self.sealer.seal(_encode(v), _context(conversation_id, k)) if k in SEALED
+                 else v) for k, v in values.items() if v is not None]
         dels = [k for k, v in values.items() if v is None]
         flat = [x for k, v in sets for x in (k, v)]
         await self._script("update", conversation_id, len(sets), *flat, *dels)
+
+    async def advance_delivered(self, conversation_id: str, seq: int) -> None:
+        await self._script("advance_delivered", conversation_id, int(seq))
 
     async def requeue(self, conversation_id: str) -> int:
         return int(await self._script("requeue", conversation_id))
 
     async def remove(self, conversation_id: str, now: float) -> LiveConversation | None:
-        return _decode(await self._script("remove", conversation_id, float(now)))
+        return _decode(await self._script("remove", conversation_id, float(now)), self._opened)
 
     async def queue(self) -> list[str]:
         ids = await self._run(lambda: self.redis.zrange(self.prefix + "queue", 0, -1))
@@ -381,7 +254,8 @@ class RedisLiveState:
                 pipe.hgetall(self.prefix + "conv:" + str(cid))
             return list(await pipe.execute())
 
-        return [c for c in map(_decode, await self._run(read)) if c is not None]
+        decoded = (_decode(h, self._opened) for h in await self._run(read))
+        return [c for c in decoded if c is not None]
 
     # -- volunteers ----------------------------------------------------------------------------
 

@@ -13,7 +13,8 @@ Two extension points python-socketio offers for exactly this:
   queue, so those tasks bought nothing but their cost. An event for nobody (a volunteer's own
   message, echoed to supervisors when none is monitoring) is not even encoded.
 
-Several workers keep python-socketio's Redis manager unchanged."""
+Several workers use `chatserver.live.delivery.TargetedManager`, which builds on this one for
+local recipients and reaches other workers only for the rooms they hold."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ clients) on one Redis, so the races below are real races between workers."""
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 
 from chatserver.live import LiveConversation, LiveState, LiveUnavailable, MemoryLiveState
 from chatserver.live.redis import RedisLiveState
+from chatserver.store.sealing import Sealer
 from tests.harness.waiting import eventually
 from tests.helpers import free_port
 from tests.live.redis_server import RedisServer
@@ -29,8 +31,9 @@ async def two(request: pytest.FixtureRequest) -> AsyncIterator[tuple[LiveState, 
         return
     server: RedisServer = request.getfixturevalue("redis_server")
     prefix = f"t{uuid.uuid4().hex[:8]}:"  # each test its own keys in the one Redis
-    a = RedisLiveState(server.url, prefix=prefix)
-    b = RedisLiveState(server.url, prefix=prefix)
+    sealer = Sealer((("k1", os.urandom(32)),))  # workers share the data keys
+    a = RedisLiveState(server.url, prefix=prefix, sealer=sealer)
+    b = RedisLiveState(server.url, prefix=prefix, sealer=sealer)
     await a.start()
     await b.start()
     yield a, b
@@ -85,6 +88,20 @@ async def test_a_conversation_reads_back_as_written_and_updates(live: LiveState)
     await live.update("missing", delivered_seq=1)
     assert await live.conversation("missing") is None
     assert {c.id for c in await live.conversations()} == {"a"}
+
+
+async def test_delivered_seq_only_advances(two: tuple[LiveState, LiveState]) -> None:
+    a, b = two
+    await a.add_conversation(conv("a"), queue=True)
+    await a.advance_delivered("a", 3)
+    await b.advance_delivered("a", 2)  # a late ack of an earlier message
+    found = await b.conversation("a")
+    assert found is not None and found.delivered_seq == 3
+    await b.advance_delivered("a", 4)
+    found = await a.conversation("a")
+    assert found is not None and found.delivered_seq == 4
+    await a.advance_delivered("missing", 5)
+    assert await a.conversation("missing") is None
 
 
 async def test_the_free_volunteer_with_fewest_chats_then_idle_longest_is_chosen(

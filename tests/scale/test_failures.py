@@ -9,8 +9,8 @@ import httpx
 from tests.scale.conftest import Cluster, wait_for
 
 
-def subscribers(cluster: Cluster, channel: str) -> int:
-    reply = cluster.redis.command("PUBSUB", "NUMSUB", channel).split(b"\r\n")
+def subscribers(cluster: Cluster, channel: str, kind: str = "NUMSUB") -> int:
+    reply = cluster.redis.command("PUBSUB", kind, channel).split(b"\r\n")
     return int(reply[3][1:]) if len(reply) > 3 and reply[3].startswith(b":") else -1
 
 
@@ -36,8 +36,9 @@ async def test_redis_restart_mid_conversation(cluster: Cluster) -> None:
         cluster.redis.start()  # same port, empty
         for w in (a, b):
             await asyncio.to_thread(w.wait_health, 200, 30)
-        # both workers listen again (Socket.IO's channel and the live state's)
-        await wait_for(lambda: subscribers(cluster, "socketio") == 2, within=30)
+        # both workers listen again (Socket.IO's sharded channels and the live state's)
+        await wait_for(lambda: subscribers(cluster, "cs:sio:all", "SHARDNUMSUB") == 2,
+                       within=30)
         await wait_for(lambda: subscribers(cluster, "cs:events") == 2, within=30)
         # the conversation is rebuilt from SQL and both sockets are known again
         await wait_for(lambda: b"chatter_sid" in cluster.redis.command(

@@ -1,0 +1,492 @@
+"""Targeted delivery of Socket.IO events between workers on Redis (issue #17).
+
+python-socketio's `AsyncRedisManager` publishes every emit to one channel that every worker
+reads and decodes, and delivers even local recipients only once the message has come back
+from Redis. `TargetedManager` replaces it when `CHATSERVER_REDIS_URL` is set:
+
+- Recipients on this worker are sent to at once, in order, on the emitting task (as the
+  single process's `DirectManager` does); no Redis round trip.
+- Other workers are reached through Redis 7 sharded pub/sub (`SSUBSCRIBE`/`SPUBLISH`, which
+  also spreads over a Redis Cluster), one channel per room, `<prefix>sio:r:<namespace>:<room>`.
+  A worker is subscribed to a room's channel exactly while it holds a socket in that room
+  (`chatter:<conversation>`, `user:<volunteer>`, `monitor:<conversation>`, `staff`, ...), so a
+  conversation whose sockets are all on one worker is never received by another.
+  `enter_room` returns only once Redis confirmed the subscription: an event emitted anywhere
+  after a socket joined a room reaches it.
+- A socket id names its worker (`<worker>_<random>`): an event for one socket (`to=sid`, the
+  volunteer's message with its delivery acknowledgement), an acknowledgement travelling back,
+  or a disconnect of a socket held elsewhere goes to that worker's own channel only.
+- Every worker publishes through one connection, in the order it emitted, batching what
+  queued up meanwhile into one pipeline; every worker reads through one connection. So events
+  from one worker reach each socket in the order they were emitted (per conversation, too).
+- An emit to several rooms is published once per room channel and carries an id; a worker
+  holding several of the rooms delivers the first copy to the union of its local sockets and
+  drops the others: each socket gets it exactly once.
+- Redis away: local delivery goes on; what cannot be published is dropped with a warning
+  (as the library's manager did); the listener reconnects with backoff and subscribes again
+  to every room this worker still holds.
+
+The wire format is JSON (the server never sends bytes: transport.ChatPacket), prefixed with
+the publishing worker's id so that a worker skips its own echoes without decoding them."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import json
+import logging
+import secrets
+from functools import partial
+from typing import Any
+
+import redis.asyncio as aioredis
+from bidict import ValueDuplicationError
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
+
+from chatserver.live.holders import Holders
+from chatserver.realtime.transport import DirectManager
+
+log = logging.getLogger(__name__)
+
+HOST_LEN = 12
+MAX_BACKLOG = 20_000  # events waiting for Redis; beyond this they are dropped (Redis is away)
+BATCH = 512
+MAX_REMOTE_ACKS = 10_000  # sockets elsewhere with acknowledgements outstanding, remembered
+SUBSCRIBE_WAIT = 2.0  # seconds enter_room waits for Redis to confirm a new subscription
+
+
+class TargetedManager(DirectManager):
+    name = "targeted"
+
+    def __init__(self, url: str, *, prefix: str = "cs:",
+                 client: aioredis.Redis | None = None) -> None:
+        super().__init__()
+        self.url = url
+        self.prefix = prefix
+        self.host_id = secrets.token_hex(HOST_LEN // 2)
+        self._mark = self.host_id.encode()
+        # A connection idle for a second is checked (PING) before use: after a Redis restart
+        # the first batch is not sent into a dead socket.
+        self.redis = client or aioredis.Redis.from_url(
+            url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=1)
+        # Read through a connection with no read timeout: it may be idle for long.
+        # No retries underneath: a silent reconnect would lose the subscriptions; the listener
+        # reconnects itself and subscribes again.
+        self._listen_client = aioredis.Redis.from_url(
+            url, socket_connect_timeout=2, socket_timeout=None, socket_keepalive=True,
+            health_check_interval=0, retry=Retry(NoBackoff(), 0))
+        self.worker_channel = self._channel_of_worker(self.host_id)
+        self.all_channel = f"{prefix}sio:all"
+        self.holders = Holders()  # the rooms held here, and who else holds them
+        self._pubsub: Any = None  # the listener's PubSub while connected
+        self._pending: dict[str, collections.deque[asyncio.Future[None]]] = {}
+        self._outbox: asyncio.Queue[tuple[str, bytes, asyncio.Future[int] | None]] = \
+            asyncio.Queue()
+        self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._remote_acks: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._chores: set[asyncio.Task[None]] = set()
+        self._seq = 0
+        self._tasks: list[asyncio.Task[None]] = []
+        self.subscribed = False
+        # Observable cost: what this worker published, and what it received from others.
+        self.counters = collections.Counter[str]()
+
+    # -- names ---------------------------------------------------------------------------------
+
+    def _channel_of_worker(self, host: str) -> str:
+        return f"{self.prefix}sio:w:{host}"
+
+    def room_channel(self, namespace: str, room: str) -> str:
+        return f"{self.prefix}sio:r:{namespace}:{room}"
+
+    def worker_of(self, room: Any) -> str | None:
+        """The worker holding the socket `room` names, when it is a socket id."""
+        if isinstance(room, str) and len(room) > HOST_LEN and room[HOST_LEN] == "_" \
+                and ":" not in room:
+            return room[:HOST_LEN]
+        return None
+
+    def _channels(self, namespace: str, room: Any) -> list[str]:
+        """Where an event for `room` (a room, a socket id, a list of them, None: all) goes."""
+        if room is None:
+            return [self.all_channel]
+        rooms = [room] if isinstance(room, str) else list(room)
+        out: list[str] = []
+        for r in rooms:
+            host = self.worker_of(r)
+            if host == self.host_id:
+                continue  # a socket of this worker: served locally or gone
+            ch = self._channel_of_worker(host) if host else self.room_channel(namespace, r)
+            if not host and self.holders.solo(ch):
+                self.counters["kept"] += 1  # held here only: served locally, nothing to publish
+                continue
+            if ch not in out:
+                out.append(ch)
+        return out
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def initialize(self) -> None:
+        super().initialize()
+        self.start()
+
+    def start(self) -> None:
+        if not self._tasks:
+            self._tasks = [asyncio.create_task(self._listen(), name="sio-listener"),
+                           asyncio.create_task(self._publisher(), name="sio-publisher")]
+
+    async def close(self) -> None:
+        tasks = [*self._tasks, *self._chores]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        for client in (self.redis, self._listen_client):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.aclose(), 2)
+
+    # -- connections and rooms -----------------------------------------------------------------
+
+    async def pre_connect(self, eio_sid: str, namespace: str) -> str | None:  # type: ignore[override]
+        """As the library's, with a socket id that names this worker."""
+        sid = f"{self.host_id}_{self.server.eio.generate_id()}"
+        try:
+            self.basic_enter_room(sid, namespace, None, eio_sid=eio_sid)
+        except ValueDuplicationError:
+            return None  # already connected
+        self.basic_enter_room(sid, namespace, sid, eio_sid=eio_sid)
+        self.pending_connect.setdefault(namespace, []).append(sid)
+        return sid
+
+    def _local(self, sid: str, namespace: str) -> bool:
+        return bool(self.is_connected(sid, namespace) or self.is_pre_connected(sid, namespace))
+
+    async def enter_room(self, sid: str, namespace: str, room: Any,  # type: ignore[override]
+                         eio_sid: str | None = None) -> None:
+        if eio_sid is None and not self._local(sid, namespace):
+            await self._remote(sid, {"m": "enter_room", "sid": sid, "ns": namespace, "room": room})
+            return
+        new = isinstance(room, str) and room != sid and room not in self.rooms.get(namespace, {})
+        self.basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
+        if new:
+            await self._subscribe(self.room_channel(namespace, room))
+
+    async def leave_room(self, sid: str, namespace: str, room: Any) -> None:  # type: ignore[override]
+        if not self._local(sid, namespace):
+            await self._remote(sid, {"m": "leave_room", "sid": sid, "ns": namespace, "room": room})
+            return
+        self.basic_leave_room(sid, namespace, room)
+
+    def basic_leave_room(self, sid: str, namespace: str, room: Any) -> None:
+        super().basic_leave_room(sid, namespace, room)
+        # Every way out of a room comes here (leave, disconnect, close): the last socket gone,
+        # the worker stops listening to the room.
+        if isinstance(room, str) and room != sid and room not in self.rooms.get(namespace, {}):
+            self._unsubscribe(self.room_channel(namespace, room))
+
+    async def close_room(self, room: Any, namespace: str) -> None:  # type: ignore[override]
+        self.basic_close_room(room, namespace)
+        self._send(self._channels(namespace, room),
+                   {"m": "close_room", "ns": namespace, "room": room})
+
+    async def can_disconnect(self, sid: str, namespace: str) -> bool:  # type: ignore[override]
+        if self._local(sid, namespace):
+            return bool(await super().can_disconnect(sid, namespace))
+        await self._remote(sid, {"m": "disconnect", "sid": sid, "ns": namespace})
+        return False
+
+    async def disconnect(self, sid: str, namespace: str, **kwargs: Any) -> None:  # type: ignore[override]
+        if kwargs.get("ignore_queue") or self._local(sid, namespace):
+            self.basic_disconnect(sid, namespace)
+            return
+        await self._remote(sid, {"m": "disconnect", "sid": sid, "ns": namespace})
+
+    async def _remote(self, sid: str, body: dict[str, Any]) -> None:
+        host = self.worker_of(sid)
+        if host is not None and host != self.host_id:
+            self._send([self._channel_of_worker(host)], body)
+
+    # -- emitting ------------------------------------------------------------------------------
+
+    async def emit(self, event: str, data: Any, namespace: str, room: Any = None,  # type: ignore[override]
+                   skip_sid: Any = None, callback: Any = None, to: Any = None,
+                   **kwargs: Any) -> None:
+        room = to or room
+        namespace = namespace or "/"
+        if kwargs.get("ignore_queue"):
+            await super().emit(event, data, namespace, room=room, skip_sid=skip_sid,
+                               callback=callback)
+            return
+        await super().emit(event, data, namespace, room=room, skip_sid=skip_sid,
+                           callback=callback)
+        channels = self._channels(namespace, room)
+        if not channels:
+            return
+        args = list(data) if isinstance(data, tuple) else [data]
+        body: dict[str, Any] = {"m": "emit", "e": event, "a": args, "ns": namespace, "r": room,
+                                "s": skip_sid}
+        if callback is not None:
+            if room is None:
+                raise ValueError("Cannot use callback without a room set.")
+            key = room if isinstance(room, str) else json.dumps(room)
+            body["cb"] = [key, namespace, self._generate_ack_id(key, callback)]
+            body["h"] = self.host_id
+            self._remote_acks[key] = None  # forgotten oldest first, if never acknowledged
+            if len(self._remote_acks) > MAX_REMOTE_ACKS:
+                self.callbacks.pop(self._remote_acks.popitem(last=False)[0], None)
+        self._send(channels, body)
+
+    def _send(self, channels: list[str], body: dict[str, Any]) -> None:
+        if not channels:
+            return
+        if len(channels) > 1:
+            self._seq += 1
+            body["id"] = f"{self.host_id}:{self._seq}"
+        if self._outbox.qsize() >= MAX_BACKLOG:
+            self.counters["dropped"] += len(channels)
+            log.warning("socket.io events dropped: Redis is not keeping up or away")
+            return
+        raw = self._raw(body)
+        for ch in channels:
+            self._outbox.put_nowait((ch, raw, None))
+
+    def _raw(self, body: dict[str, Any]) -> bytes:
+        return self._mark + b"|" + json.dumps(body, separators=(",", ":")).encode()
+
+    async def _publisher(self) -> None:
+        """Publish in emit order, what queued up meanwhile in one pipeline (one round trip)."""
+        while True:
+            batch = [await self._outbox.get()]
+            while len(batch) < BATCH and not self._outbox.empty():
+                batch.append(self._outbox.get_nowait())
+            for attempt in (1, 2):
+                try:
+                    pipe = self.redis.pipeline(transaction=False)
+                    for ch, raw, _ in batch:
+                        pipe.execute_command("SPUBLISH", ch, raw)
+                    results = await pipe.execute()
+                    self.counters["published"] += len(batch)
+                    for (_, _, receivers), n in zip(batch, results, strict=True):
+                        if receivers is not None and not receivers.done():
+                            receivers.set_result(int(n))
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - lives as long as the worker
+                    if attempt == 1 and isinstance(exc, ConnectionError | RedisConnectionError):
+                        continue  # a connection that died meanwhile: once more, on a new one
+                    self.counters["dropped"] += len(batch)
+                    log.warning("socket.io events to other workers lost (%s)",
+                                type(exc).__name__)
+                    for _, _, receivers in batch:
+                        if receivers is not None and not receivers.done():
+                            receivers.set_exception(exc)
+
+    # -- subscriptions -------------------------------------------------------------------------
+
+    async def _subscribe(self, channel: str) -> None:
+        """Listen to a room's channel and learn who else holds it (holders.py); return once
+        done, or after a bounded wait (until then every emit to the room is published)."""
+        self.holders.want(channel)
+        pubsub = self._pubsub
+        if pubsub is None or not self.subscribed:
+            return  # Redis is away: the listener subscribes to every wanted room when back
+        waiter = self._expect(channel)
+        try:
+            await pubsub.execute_command("SSUBSCRIBE", channel)
+        except Exception as exc:  # noqa: BLE001 - the listener resubscribes on reconnect
+            log.warning("subscribing to a room failed (%s)", type(exc).__name__)
+            return
+        await self._handshake(channel, waiter)
+
+    def _expect(self, channel: str) -> asyncio.Future[None]:
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.setdefault(channel, collections.deque()).append(waiter)
+        return waiter
+
+    async def _handshake(self, channel: str, subscribed: asyncio.Future[None]) -> None:
+        try:
+            await asyncio.wait_for(asyncio.shield(subscribed), SUBSCRIBE_WAIT)
+            if channel not in self.holders.wanted:
+                return
+            shake = self.holders.begin(channel)
+            receivers: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            self._outbox.put_nowait((channel, self._raw({"m": "hello", "n": shake.nonce}),
+                                     receivers))
+            self.holders.counted(channel, shake,
+                                 await asyncio.wait_for(asyncio.shield(receivers), SUBSCRIBE_WAIT))
+            await asyncio.wait_for(shake.done.wait(), SUBSCRIBE_WAIT)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - not known: emits to the room are published
+            log.info("room holders not known yet (%s)", type(exc).__name__)
+
+    def _unsubscribe(self, channel: str) -> None:
+        self.holders.drop(channel)
+        if self._pubsub is not None:
+            self._outbox.put_nowait((channel, self._raw({"m": "bye"}), None))
+            self._chore(self._send_unsubscribe(channel))
+
+    async def _send_unsubscribe(self, channel: str) -> None:
+        pubsub = self._pubsub
+        if pubsub is None or channel in self.holders.wanted:
+            return  # someone joined again in the meantime: keep listening
+        with contextlib.suppress(Exception):
+            await pubsub.execute_command("SUNSUBSCRIBE", channel)
+
+    def _confirmed(self, channel: str) -> None:
+        waiters = self._pending.get(channel)
+        if waiters:
+            waiter = waiters.popleft()
+            if not waiters:
+                del self._pending[channel]
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _release_waiters(self) -> None:
+        for waiters in self._pending.values():
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+        self._pending.clear()
+
+    # -- receiving -----------------------------------------------------------------------------
+
+    async def _listen(self) -> None:
+        delay = 0.2
+        while True:
+            pubsub = self._listen_client.pubsub()
+            self.holders.reset()  # until shaken hands again, every emit is published
+            try:
+                rooms = sorted(self.holders.wanted)
+                waiters = [(room, self._expect(room)) for room in rooms]
+                await pubsub.execute_command("SSUBSCRIBE", self.worker_channel, self.all_channel,
+                                             *rooms)
+                self._pubsub = pubsub
+                for room, waiter in waiters:
+                    self._chore(self._handshake(room, waiter))
+                subscribed_before, self.subscribed = self.subscribed, True
+                if not subscribed_before and delay > 0.2:
+                    log.info("socket.io delivery between workers restored")
+                delay = 0.2
+                while True:
+                    message = await pubsub.parse_response(block=True)
+                    await self._handle_raw(pubsub, message)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the listener lives as long as the worker
+                if self.subscribed:
+                    log.warning("socket.io delivery between workers lost (%s); reconnecting",
+                                type(exc).__name__)
+                self.subscribed = False
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+            finally:
+                self._pubsub = None
+                self._release_waiters()
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def _handle_raw(self, pubsub: Any, message: Any) -> None:
+        if not isinstance(message, list) or len(message) < 3:
+            return
+        kind = message[0]
+        if kind in (b"smessage", "smessage"):
+            data = message[2]
+            if data[:HOST_LEN] == self._mark:
+                return  # our own echo: delivered locally already
+            self.counters["received"] += 1
+            try:
+                body = json.loads(data[HOST_LEN + 1:])
+            except (TypeError, ValueError):
+                return
+            try:
+                host = data[:HOST_LEN].decode()
+                channel = message[1].decode() if isinstance(message[1], bytes) else message[1]
+                if not self._membership(body, host, channel):
+                    await self._handle(body)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("socket.io event from another worker failed")
+        elif kind in (b"ssubscribe", "ssubscribe"):
+            channel = message[1].decode() if isinstance(message[1], bytes) else message[1]
+            self._confirmed(channel)
+            if channel not in self.holders.wanted and channel not in (self.worker_channel,
+                                                              self.all_channel):
+                # Left again while the subscription was on its way.
+                with contextlib.suppress(Exception):
+                    await pubsub.execute_command("SUNSUBSCRIBE", channel)
+
+    def _membership(self, body: dict[str, Any], host: str, channel: str) -> bool:
+        """Handshake messages about who holds a room (holders.py); False for anything else."""
+        method = body.get("m")
+        if method == "hello":
+            held = self.holders.hello(channel, host)
+            self._send([self._channel_of_worker(host)],
+                       {"m": "here", "ch": channel, "n": body.get("n"), "held": held})
+        elif method == "here":
+            self.holders.here(str(body.get("ch")), host, str(body.get("n")),
+                              bool(body.get("held")))
+        elif method == "bye":
+            self.holders.bye(channel, host)
+        else:
+            return False
+        return True
+
+    def _chore(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._chores.add(task)
+        task.add_done_callback(self._chores.discard)
+
+    async def _handle(self, body: dict[str, Any]) -> None:
+        method = body.get("m")
+        ns = body.get("ns") or "/"
+        if method == "emit":
+            mid = body.get("id")
+            if mid is not None:
+                if mid in self._seen:
+                    return  # another copy, for another of its rooms, came first
+                self._seen[mid] = None
+                if len(self._seen) > 4096:
+                    self._seen.popitem(last=False)
+            self.counters["decoded"] += 1
+            callback = None
+            cb = body.get("cb")
+            if cb is not None and len(cb) == 3:
+                callback = partial(self._return_callback, str(body.get("h")), *cb)
+            args = body.get("a") or []
+            data = args[0] if len(args) == 1 else tuple(args)
+            await DirectManager.emit(self, body["e"], data, ns, room=body.get("r"),
+                                     skip_sid=body.get("s"), callback=callback)
+        elif method == "callback":
+            await self.trigger_callback(body["sid"], body["id"], body.get("args") or [])
+        elif method == "disconnect":
+            await self.server.disconnect(sid=body.get("sid"), namespace=ns, ignore_queue=True)
+        elif method == "enter_room":
+            room = body.get("room")
+            if self._local(body["sid"], ns) and isinstance(room, str):
+                new = room not in self.rooms.get(ns, {})
+                self.basic_enter_room(body["sid"], ns, room)
+                if new:  # not waiting here: the confirmation comes through this very loop
+                    self._chore(self._subscribe(self.room_channel(ns, room)))
+        elif method == "leave_room":
+            if self._local(body["sid"], ns):
+                self.basic_leave_room(body["sid"], ns, body.get("room"))
+        elif method == "close_room":
+            self.basic_close_room(body.get("room"), ns)
+
+    async def _return_callback(self, host: str, sid: str, namespace: str, callback_id: int,
+                               *args: Any) -> None:
+        """The recipient acknowledged: the acknowledgement goes back to the emitting worker."""
+        if host == self.host_id:
+            await self.trigger_callback(sid, callback_id, list(args))
+            return
+        self._send([self._channel_of_worker(host)],
+                   {"m": "callback", "sid": sid, "ns": namespace, "id": callback_id,
+                    "args": list(args)})
