@@ -35,16 +35,16 @@ async def loop(ctx: Context) -> None:
 
 
 async def assign(ctx: Context, pairing: Pairing) -> None:
-    cid, vid = pairing.conversation_id, pairing.volunteer_id
+    cid, staff_id = pairing.conversation_id, pairing.volunteer_id
     conv = await ctx.live.conversation(cid)
     if conv is None:
         return
     now = ctx.clock.now()
     await ctx.store.conversations.update(
-        cid, status="active", volunteer_id=vid,
+        cid, status="active", volunteer_id=staff_id,
         paired_at=func.coalesce(conversations.c.paired_at, now),
     )
     ctx.worker.positions.pop(cid, None)
-    await ctx.outbox.paired(cid, await display_name(ctx, vid))
-    await ctx.outbox.assigned(vid, assigned_payload(conv))
+    await ctx.outbox.paired(cid, await display_name(ctx, staff_id))
+    await ctx.outbox.assigned(staff_id, assigned_payload(conv))
     await ctx.outbox.conversations_changed()

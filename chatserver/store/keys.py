@@ -51,9 +51,9 @@ from chatserver.store.sealing import (
 log = logging.getLogger(__name__)
 
 
-def totp_context(user_id: str) -> str:
+def totp_context(staff_id: str) -> str:
     """Associated data of a sealed TOTP secret: bound to its account, apart from other ids."""
-    return f"totp:{user_id}"
+    return f"totp:{staff_id}"
 
 
 @dataclass(frozen=True)

@@ -61,15 +61,15 @@ class Staff:
     async def add_user(
         self, username: str, display_name: str, role: str, password_hash: str, at: datetime
     ) -> str:
-        uid = new_id()
+        staff_id = new_id()
         async with self.db.tx() as conn:
             await conn.execute(
                 staff_users.insert().values(
-                    id=uid, username=username, display_name=display_name, role=role,
+                    id=staff_id, username=username, display_name=display_name, role=role,
                     password_hash=password_hash, created_at=at,
                 )
             )
-        return uid
+        return staff_id
 
     async def user_by_name(self, username: str) -> UserRecord | None:
         async with self.db.engine.connect() as conn:
@@ -78,9 +78,9 @@ class Staff:
             ).first()
         return from_row(UserRecord, r) if r is not None else None
 
-    async def user(self, user_id: str) -> UserRecord | None:
+    async def user(self, staff_id: str) -> UserRecord | None:
         async with self.db.engine.connect() as conn:
-            r = (await conn.execute(select(staff_users).where(staff_users.c.id == user_id))).first()
+            r = (await conn.execute(select(staff_users).where(staff_users.c.id == staff_id))).first()
         return from_row(UserRecord, r) if r is not None else None
 
     async def users(self) -> list[UserRecord]:
@@ -88,9 +88,9 @@ class Staff:
             rows = await conn.execute(select(staff_users).order_by(staff_users.c.username))
             return [from_row(UserRecord, r) for r in rows]
 
-    async def update_user(self, user_id: str, **values: Any) -> None:
+    async def update_user(self, staff_id: str, **values: Any) -> None:
         async with self.db.tx() as conn:
-            await conn.execute(update(staff_users).where(staff_users.c.id == user_id).values(**values))
+            await conn.execute(update(staff_users).where(staff_users.c.id == staff_id).values(**values))
 
     async def volunteer_names(self, ids: set[str]) -> dict[str, str]:
         """Display names by user id."""
@@ -105,12 +105,12 @@ class Staff:
     # -- sessions ----------------------------------------------------------------------------
 
     async def add_session(
-        self, token_hash: str, user_id: str, at: datetime, expires_at: datetime
+        self, token_hash: str, staff_id: str, at: datetime, expires_at: datetime
     ) -> None:
         async with self.db.tx() as conn:
             await conn.execute(
                 staff_sessions.insert().values(
-                    token_hash=token_hash, user_id=user_id, created_at=at, last_seen_at=at,
+                    token_hash=token_hash, user_id=staff_id, created_at=at, last_seen_at=at,
                     expires_at=expires_at,
                 )
             )
@@ -154,17 +154,17 @@ class Staff:
                 .values(revoked_at=at)
             )
 
-    async def revoke_user_sessions(self, user_id: str, at: datetime) -> list[str]:
+    async def revoke_user_sessions(self, staff_id: str, at: datetime) -> list[str]:
         async with self.db.tx() as conn:
             rows = await conn.execute(
                 select(staff_sessions.c.token_hash).where(
-                    staff_sessions.c.user_id == user_id, staff_sessions.c.revoked_at.is_(None)
+                    staff_sessions.c.user_id == staff_id, staff_sessions.c.revoked_at.is_(None)
                 )
             )
             hashes = [r.token_hash for r in rows]
             await conn.execute(
                 update(staff_sessions)
-                .where(staff_sessions.c.user_id == user_id, staff_sessions.c.revoked_at.is_(None))
+                .where(staff_sessions.c.user_id == staff_id, staff_sessions.c.revoked_at.is_(None))
                 .values(revoked_at=at)
             )
         return hashes
