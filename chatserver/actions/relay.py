@@ -58,6 +58,8 @@ async def staff_message(ctx: Context, member: StaffMember, conversation_id: str,
     """The volunteer's message: stored, delivered to the chatter, echoed to the volunteer's
     other sockets (not `from_sid`) and to monitoring supervisors."""
     # Stored before the end or refused: a message accepted while `end` ran reached nobody.
+    # Both reads are fresh from Redis, never the worker's cache: an end, requeue or resume on
+    # another worker must be seen here (a soak test lost a message to a stale read).
     async with ctx.worker.turns.hold(conversation_id):
         conv = await live_conversation(ctx, conversation_id)
         access.require_own(conv.volunteer_id, member)
