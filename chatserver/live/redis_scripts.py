@@ -33,7 +33,10 @@ if redis.call('EXISTS', ck) == 0 then
   local fields = {}
   for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
   redis.call('HSET', ck, unpack(fields))
-  redis.call('HSET', ck, 'ver', 1)
+  -- versions start at the clock (microseconds): a conversation written again after Redis
+  -- lost its data never repeats a version a worker may still hold
+  local t = redis.call('TIME')
+  redis.call('HSET', ck, 'ver', t[1] .. string.format('%06d', tonumber(t[2])))
   redis.call('SADD', p .. 'convs', cid)
   if vid ~= '' then
     local ak = p .. 'active:' .. vid

@@ -254,6 +254,12 @@ async def test_a_cached_conversation_follows_changes_made_on_another_worker(
     await a.pair(now=2.0)
     await eventually(lambda: on_b(lambda c: c is not None and c.volunteer_id == "v1"),
                      within=2, every=0.01, what="b sees the pairing")
+    await a.requeue("c1")
+    now = await b.current_conversation("c1")  # the current read sees a change at once
+    assert now is not None and now.volunteer_id is None
+    await a.pair(now=2.5)
+    await eventually(lambda: on_b(lambda c: c is not None and c.volunteer_id == "v1"),
+                     within=2, every=0.01, what="b sees the pairing again")
     await a.update("c1", chatter_sid="s2")
     await eventually(lambda: on_b(lambda c: c is not None and c.chatter_sid == "s2"),
                      within=2, every=0.01, what="b sees the new socket")
@@ -261,6 +267,7 @@ async def test_a_cached_conversation_follows_changes_made_on_another_worker(
     await eventually(lambda: on_b(lambda c: c is not None and c.volunteer_id is None),
                      within=2, every=0.01, what="b sees the requeue")
     await a.remove("c1", now=3.0)
+    assert await b.current_conversation("c1") is None
     await eventually(lambda: on_b(lambda c: c is None), within=2, every=0.01,
                      what="b sees the end")
 
