@@ -19,8 +19,9 @@ def now_seconds(ctx: Context) -> float:
 
 
 async def live_conversation(ctx: Context, conversation_id: str) -> LiveConversation:
-    """The live conversation; `not_found` if it never existed, `conversation_ended` if over."""
-    conv = await ctx.live.conversation(conversation_id)
+    """The live conversation as it is now (an end on another worker is seen; `delivered_seq`
+    may lag); `not_found` if it never existed, `conversation_ended` if over."""
+    conv = await ctx.live.current_conversation(conversation_id)
     if conv is not None:
         return conv
     if await ctx.store.conversations.get(conversation_id) is None:

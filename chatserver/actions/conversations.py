@@ -71,10 +71,20 @@ async def connect(ctx: Context, sid: str, address_hash: str) -> ChatterConnectio
 
 
 async def current(ctx: Context, chatter: ChatterConnection) -> LiveConversation:
-    """The chatter's live conversation, or `not_in_conversation`."""
+    """The chatter's live conversation, or `not_in_conversation`.
+
+    From this worker's cache (issue #17: the chatter's per-message read dominated): an end or
+    requeue on another worker reaches it with its invalidation, within a pub/sub hop, which
+    is also how long the chatter's `ended` takes to arrive. What a stale copy could do here is
+    what a fresh read racing the same change does: one chatter message stored just after the
+    end, or shown to the volunteer who had it a moment before. A waiting conversation is
+    checked against Redis (`current_conversation`): the message of a chatter who was just
+    paired must reach the new volunteer."""
     if chatter.conversation_id is None:
         raise ChatError("not_in_conversation")
-    conv = await ctx.live.conversation(chatter.conversation_id)
+    conv = await ctx.live.cached_conversation(chatter.conversation_id)
+    if conv is not None and conv.volunteer_id is None:
+        conv = await ctx.live.current_conversation(chatter.conversation_id)
     if conv is None:
         raise ChatError("not_in_conversation")
     return conv

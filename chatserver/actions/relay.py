@@ -58,6 +58,9 @@ async def staff_message(ctx: Context, member: StaffMember, conversation_id: str,
     """The volunteer's message: stored, delivered to the chatter, echoed to the volunteer's
     other sockets (not `from_sid`) and to monitoring supervisors."""
     # Stored before the end or refused: a message accepted while `end` ran reached nobody.
+    # Both reads see Redis as it is now, never a copy that merely awaits its invalidation: an
+    # end, requeue or resume on another worker must be seen here (a soak test lost a message
+    # to a stale read). On Redis each checks the cached copy's version (one small HGET).
     async with ctx.worker.turns.hold(conversation_id):
         conv = await live_conversation(ctx, conversation_id)
         access.require_own(conv.volunteer_id, member)
@@ -65,7 +68,7 @@ async def staff_message(ctx: Context, member: StaffMember, conversation_id: str,
             conv.id, "volunteer", text, ctx.clock.now(), staff_id=member.id
         )
         # The chatter's socket as it is now: it may have resumed while the row was written.
-        await deliver_to_chatter(ctx, await ctx.live.conversation(conv.id) or conv, row)
+        await deliver_to_chatter(ctx, await ctx.live.current_conversation(conv.id) or conv, row)
     await ctx.outbox.message_to_staff(conv, events.message_payload(row), skip_sid=from_sid)
     return {"ok": True, "id": row.id, "ts": iso(row.ts)}
 

@@ -74,7 +74,21 @@ class LiveState(Protocol):
         A conversation that is already live is left as it is (its position is returned)."""
         ...
 
-    async def conversation(self, conversation_id: str) -> LiveConversation | None: ...
+    async def conversation(self, conversation_id: str) -> LiveConversation | None:
+        """The conversation as it is now (on Redis: read from Redis)."""
+        ...
+
+    async def current_conversation(self, conversation_id: str) -> LiveConversation | None:
+        """The conversation as it is now, like `conversation` (an end or any other change on
+        another worker is seen), except `delivered_seq`, which may lag (on Redis: the cached
+        copy if its version is still the one in Redis, else a full read)."""
+        ...
+
+    async def cached_conversation(self, conversation_id: str) -> LiveConversation | None:
+        """The conversation, possibly as this worker last read it: a change made by another
+        worker may reach it a moment later (on Redis: after its invalidation arrives). Only
+        for reads where that is harmless; `delivered_seq` may lag."""
+        ...
 
     async def update(self, conversation_id: str, **values: object) -> None: ...
 

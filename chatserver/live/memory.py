@@ -56,6 +56,12 @@ class MemoryLiveState:
     async def conversation(self, conversation_id: str) -> LiveConversation | None:
         return self._conversations.get(conversation_id)
 
+    async def current_conversation(self, conversation_id: str) -> LiveConversation | None:
+        return self._conversations.get(conversation_id)
+
+    async def cached_conversation(self, conversation_id: str) -> LiveConversation | None:
+        return self._conversations.get(conversation_id)  # one process: always current
+
     async def update(self, conversation_id: str, **values: object) -> None:
         conv = self._conversations.get(conversation_id)
         if conv is not None:

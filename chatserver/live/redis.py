@@ -6,7 +6,8 @@ Keys (all under the prefix, `cs:` by default; one Redis, not Redis Cluster: the 
 keys they compute):
   conv:<id>            hash of a LiveConversation (absent fields are None); `topic` and
                        `address_hash` sealed (AES-GCM, bound to the conversation and field),
-                       never in plaintext; the hash goes with the key when the conversation ends
+                       never in plaintext; the hash goes with the key when the conversation ends;
+                       `ver` counts its changes (not `delivered_seq`), see the cache below
   convs                set of live conversation ids
   queue                sorted set of waiting conversation ids; score = arrival (front: min - 1)
   queue:seq            arrival counter
@@ -18,7 +19,17 @@ keys they compute):
   alive:<w>            worker w's heartbeat, with a time-to-live
   workers              every worker that has beaten
   epoch                a random value set once; gone means Redis lost its data
-  events               pub/sub channel of change notifications
+  events               pub/sub channel of change notifications, and of `conv` changes
+                       published by the scripts themselves (the cache's invalidations)
+
+The conversation cache (`cached_conversation`, the chatter's hot path): each worker keeps the
+conversations it read, drops one when any worker's script changes it (the `conv` notification
+is published inside the script, atomically with the change), and drops them all whenever it may
+have missed one (pub/sub is at-most-once): while its listener is not subscribed, after a
+reconnect, when Redis is unreachable, when Redis lost its data. A read that races an
+invalidation is not cached. `conversation` always reads Redis (and refreshes the cache);
+`current_conversation` (the volunteer's message) checks the cached copy's `ver` against Redis
+(one HGET, no invalidation needed to be right) and reads it all when it differs.
 """
 
 from __future__ import annotations
@@ -26,9 +37,11 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import json
 import logging
 import os
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -144,6 +157,59 @@ class _Opened:
         return plain
 
 
+class _Cache:
+    """This worker's copies of live conversations, each with the `ver` it was read at; bounded,
+    each entry trusted for `max_age` seconds at most (a bound on any staleness we did not
+    foresee). `generation` changes with every invalidation, so a read that overlapped one is
+    not stored."""
+
+    def __init__(self, size: int = 20_000, max_age: float = 30.0) -> None:
+        self.size = size
+        self.max_age = max_age
+        self.generation = 0
+        self._items: collections.OrderedDict[str, tuple[LiveConversation, int, float]] = (
+            collections.OrderedDict())
+
+    def get(self, conversation_id: str) -> LiveConversation | None:
+        item = self._items.get(conversation_id)
+        if item is None:
+            return None
+        if time.monotonic() - item[2] > self.max_age:
+            del self._items[conversation_id]
+            return None
+        conv = item[0]
+        # A copy: a caller that changes it must not change the cache.
+        return dataclasses.replace(conv, extra=dict(conv.extra))
+
+    def entry(self, conversation_id: str) -> tuple[LiveConversation, int] | None:
+        """A copy of the cached conversation with the version it was read at."""
+        conv = self.get(conversation_id)
+        return None if conv is None else (conv, self._items[conversation_id][1])
+
+    def put(self, conv: LiveConversation, version: int, generation: int) -> None:
+        if generation != self.generation:
+            return  # an invalidation arrived while it was read: it may be stale already
+        item = self._items.get(conv.id)
+        if item is not None and item[1] > version:
+            return
+        self._items[conv.id] = (dataclasses.replace(conv, extra=dict(conv.extra)), version,
+                                time.monotonic())
+        self._items.move_to_end(conv.id)
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def drop(self, conversation_id: str) -> None:
+        self.generation += 1
+        self._items.pop(conversation_id, None)
+
+    def clear(self) -> None:
+        self.generation += 1
+        self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class RedisLiveState:
     """`LiveState` over one Redis (TLS with `rediss://`); every worker shares it."""
 
@@ -154,6 +220,7 @@ class RedisLiveState:
         # without a sealer this instance seals under a key of its own that nobody else has.
         self.sealer = sealer or Sealer((("live", os.urandom(32)),))
         self._opened = _Opened(self.sealer)
+        self.cache = _Cache()
         self.prefix = prefix
         self.worker_id = uuid.uuid4().hex[:12]
         self.heartbeat_ttl = heartbeat_ttl
@@ -189,6 +256,7 @@ class RedisLiveState:
             return await call()
         except DOWN as exc:
             log.warning("redis unavailable: %s", type(exc).__name__)
+            self.cache.clear()  # invalidations may be lost with the connection
             raise LiveUnavailable() from exc
 
     async def _script(self, name: str, *args: object) -> Any:
@@ -223,24 +291,60 @@ class RedisLiveState:
                                       conv.volunteer_id or "", *_fields(conv, self.sealer)))
 
     async def conversation(self, conversation_id: str) -> LiveConversation | None:
+        generation = self.cache.generation
         h = await self._run(lambda: self.redis.hgetall(self.prefix + "conv:" + conversation_id))
-        return _decode(h, self._opened)
+        conv = _decode(h, self._opened)
+        if conv is not None and self.subscribed:
+            self.cache.put(conv, int(h.get("ver") or 0), generation)
+        return conv
+
+    async def cached_conversation(self, conversation_id: str) -> LiveConversation | None:
+        if self.subscribed:
+            conv = self.cache.get(conversation_id)
+            if conv is not None:
+                return conv
+        return await self.conversation(conversation_id)
+
+    async def current_conversation(self, conversation_id: str) -> LiveConversation | None:
+        # A cached copy is current when its version still is: one small HGET instead of an
+        # HGETALL (whose reply parsing is most of the cost of a read in redis-py).
+        entry = self.cache.entry(conversation_id) if self.subscribed else None
+        if entry is not None:
+            key = self.prefix + "conv:" + conversation_id
+            version = await self._run(lambda: self.redis.hget(key, "ver"))
+            if version is not None and int(version) == entry[1]:
+                return entry[0]
+        return await self.conversation(conversation_id)
 
     async def update(self, conversation_id: str, **values: object) -> None:
         sets = [(k, self.sealer.seal(_encode(v), _context(conversation_id, k)) if k in SEALED
                  else v) for k, v in values.items() if v is not None]
         dels = [k for k, v in values.items() if v is None]
         flat = [x for k, v in sets for x in (k, v)]
-        await self._script("update", conversation_id, len(sets), *flat, *dels)
+        self.cache.drop(conversation_id)
+        try:
+            await self._script("update", conversation_id, len(sets), *flat, *dels)
+        finally:
+            self.cache.drop(conversation_id)
 
     async def advance_delivered(self, conversation_id: str, seq: int) -> None:
+        # Not a change for the cache: a cached `delivered_seq` may lag (resume reads fresh).
         await self._script("advance_delivered", conversation_id, int(seq))
 
     async def requeue(self, conversation_id: str) -> int:
-        return int(await self._script("requeue", conversation_id))
+        self.cache.drop(conversation_id)
+        try:
+            return int(await self._script("requeue", conversation_id))
+        finally:
+            self.cache.drop(conversation_id)
 
     async def remove(self, conversation_id: str, now: float) -> LiveConversation | None:
-        return _decode(await self._script("remove", conversation_id, float(now)), self._opened)
+        self.cache.drop(conversation_id)
+        try:
+            return _decode(await self._script("remove", conversation_id, float(now)),
+                           self._opened)
+        finally:
+            self.cache.drop(conversation_id)
 
     async def queue(self) -> list[str]:
         ids = await self._run(lambda: self.redis.zrange(self.prefix + "queue", 0, -1))
@@ -279,7 +383,10 @@ class RedisLiveState:
 
     async def pair(self, now: float) -> list[Pairing]:
         flat = await self._script("pair", float(now))
-        return [Pairing(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
+        pairings = [Pairing(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
+        for p in pairings:
+            self.cache.drop(p.conversation_id)
+        return pairings
 
     # -- presence ------------------------------------------------------------------------------
 
@@ -306,10 +413,14 @@ class RedisLiveState:
         )
         reset = self._epoch is not None and epoch != self._epoch
         self._epoch = epoch
+        if reset:
+            self.cache.clear()
         return Heartbeat(dead_workers=list(dead), reset=reset)
 
     async def release_worker(self, worker_id: str) -> Released:
         convs, vols = await self._script("release_worker", worker_id)
+        for cid in convs:
+            self.cache.drop(cid)
         return Released(conversations=list(convs), volunteers=list(vols))
 
     # -- notifications -------------------------------------------------------------------------
@@ -331,15 +442,27 @@ class RedisLiveState:
         message = json.dumps({"w": self.worker_id, "k": kind, "d": data})
         await self._run(lambda: self.redis.publish(self.channel, message))
 
+    async def _confirmed(self, pubsub: Any) -> None:
+        """Wait until Redis confirms the subscription: changes from then on are heard."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5.0
+        while loop.time() < deadline:
+            message = await pubsub.get_message(timeout=1.0)
+            if message is not None and message.get("type") == "subscribe":
+                return
+        raise RedisTimeoutError("no subscription confirmation")
+
     async def _listen(self) -> None:
         """Deliver other workers' notifications; reconnect with backoff when Redis goes away.
 
         Pub/sub is at-most-once: after a reconnect, listeners get `resync` to re-read state."""
         delay = 0.2
         while True:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            pubsub = self.redis.pubsub()
             try:
                 await pubsub.subscribe(self.channel)
+                await self._confirmed(pubsub)
+                self.cache.clear()  # what changed before the subscription was not heard
                 if not self.subscribed and delay > 0.2:
                     await self._deliver("resync", {})
                 self.subscribed = True
@@ -352,7 +475,9 @@ class RedisLiveState:
                         body = json.loads(message["data"])
                     except (TypeError, ValueError):
                         continue
-                    if body.get("w") != self.worker_id:
+                    if body.get("k") == "conv":
+                        self.cache.drop(str((body.get("d") or {}).get("id")))
+                    elif body.get("w") != self.worker_id:
                         await self._deliver(str(body.get("k")), dict(body.get("d") or {}))
             except asyncio.CancelledError:
                 raise
@@ -360,6 +485,7 @@ class RedisLiveState:
                 if self.subscribed:
                     log.warning("live notifications lost (%s); reconnecting", type(exc).__name__)
                 self.subscribed = False
+                self.cache.clear()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
             finally:

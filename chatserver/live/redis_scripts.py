@@ -1,5 +1,19 @@
 """The Lua scripts of `RedisLiveState` (chatserver/live/redis.py): each change to the live
-state is one of them, atomic with respect to every worker. ARGV[1] is the key prefix."""
+state is one of them, atomic with respect to every worker. ARGV[1] is the key prefix.
+
+A script that changes a conversation (not its `delivered_seq`) raises the hash's `ver` and
+publishes `{"k": "conv", "d": {"id": …, "v": …}}` on the events channel in the same step, so
+every worker's cache of conversations (`RedisLiveState.cached_conversation`) drops it."""
+
+CHANGED = """
+local function changed(p, cid)
+  local v = redis.call('HINCRBY', p .. 'conv:' .. cid, 'ver', 1)
+  redis.call('PUBLISH', p .. 'events', cjson.encode({w = '', k = 'conv', d = {id = cid, v = v}}))
+end
+local function gone(p, cid)
+  redis.call('PUBLISH', p .. 'events', cjson.encode({w = '', k = 'conv', d = {id = cid, v = -1}}))
+end
+"""
 
 FRONT_SCORE = """
 local function front_score(p, cid)
@@ -19,6 +33,10 @@ if redis.call('EXISTS', ck) == 0 then
   local fields = {}
   for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
   redis.call('HSET', ck, unpack(fields))
+  -- versions start at the clock (microseconds): a conversation written again after Redis
+  -- lost its data never repeats a version a worker may still hold
+  local t = redis.call('TIME')
+  redis.call('HSET', ck, 'ver', t[1] .. string.format('%06d', tonumber(t[2])))
   redis.call('SADD', p .. 'convs', cid)
   if vid ~= '' then
     local ak = p .. 'active:' .. vid
@@ -36,7 +54,7 @@ if rank then return rank + 1 end
 return 0
 """
 
-UPDATE = """
+UPDATE = CHANGED + """
 local ck = ARGV[1] .. 'conv:' .. ARGV[2]
 if redis.call('EXISTS', ck) == 0 then return 0 end
 local n = tonumber(ARGV[3])
@@ -46,6 +64,7 @@ if n > 0 then
   redis.call('HSET', ck, unpack(f))
 end
 for j = 4 + 2 * n, #ARGV do redis.call('HDEL', ck, ARGV[j]) end
+changed(ARGV[1], ARGV[2])
 return 1
 """
 
@@ -59,7 +78,7 @@ redis.call('HSET', ck, 'delivered_seq', ARGV[3])
 return 1
 """
 
-REQUEUE = FRONT_SCORE + """
+REQUEUE = FRONT_SCORE + CHANGED + """
 local p, cid = ARGV[1], ARGV[2]
 local ck = p .. 'conv:' .. cid
 if redis.call('EXISTS', ck) == 0 then return 0 end
@@ -69,10 +88,11 @@ if vid then
   redis.call('HDEL', ck, 'volunteer_id')
 end
 redis.call('ZADD', p .. 'queue', front_score(p, cid), cid)
+changed(p, cid)
 return 1
 """
 
-REMOVE = """
+REMOVE = CHANGED + """
 local p, cid, now = ARGV[1], ARGV[2], ARGV[3]
 local ck = p .. 'conv:' .. cid
 local h = redis.call('HGETALL', ck)
@@ -80,6 +100,7 @@ redis.call('ZREM', p .. 'queue', cid)
 if #h == 0 then return h end
 redis.call('DEL', ck)
 redis.call('SREM', p .. 'convs', cid)
+gone(p, cid)
 for i = 1, #h, 2 do
   if h[i] == 'volunteer_id' then
     if redis.call('LREM', p .. 'active:' .. h[i + 1], 0, cid) > 0 then
@@ -120,7 +141,7 @@ end
 # Mirrors pairing.choose_volunteer (fewest active, then idle longest, then id) inside Redis;
 # the contract suite checks that both backends choose alike. A volunteer with no socket on a
 # live worker (in their grace period) gets nobody new.
-PAIR = COUNT_ALIVE + """
+PAIR = COUNT_ALIVE + CHANGED + """
 local p, now = ARGV[1], ARGV[2]
 local qk = p .. 'queue'
 local out = {}
@@ -147,6 +168,7 @@ while true do
     redis.call('RPUSH', p .. 'active:' .. best, cid)
     redis.call('HSET', p .. 'vol:' .. best, 'idle_since', now)
     redis.call('HSET', p .. 'conv:' .. cid, 'volunteer_id', best)
+    changed(p, cid)
     out[#out + 1] = cid
     out[#out + 1] = best
   end
@@ -183,13 +205,14 @@ end
 return {epoch, dead}
 """
 
-RELEASE_WORKER = """
+RELEASE_WORKER = CHANGED + """
 local p, wid = ARGV[1], ARGV[2]
 local convs = {}
 for _, cid in ipairs(redis.call('SMEMBERS', p .. 'convs')) do
   local ck = p .. 'conv:' .. cid
   if redis.call('HGET', ck, 'chatter_worker') == wid then
     redis.call('HDEL', ck, 'chatter_sid', 'chatter_worker')
+    changed(p, cid)
     convs[#convs + 1] = cid
   end
 end

@@ -239,6 +239,39 @@ async def test_every_worker_hears_a_notification_once(two: tuple[LiveState, Live
     assert heard["b"] == [("queue", {"n": 1})]
 
 
+async def test_a_cached_conversation_follows_changes_made_on_another_worker(
+        two: tuple[LiveState, LiveState]) -> None:
+    a, b = two
+    await wait_subscribed(a, b)
+    await available(a, "v1", 1, now=1.0)
+    await a.add_conversation(conv("c1", chatter_sid="s1"), queue=True)
+    first = await b.cached_conversation("c1")
+    assert first is not None and first.volunteer_id is None  # b holds it now
+
+    async def on_b(check: Callable[[LiveConversation | None], bool]) -> bool:
+        return check(await b.cached_conversation("c1"))
+
+    await a.pair(now=2.0)
+    await eventually(lambda: on_b(lambda c: c is not None and c.volunteer_id == "v1"),
+                     within=2, every=0.01, what="b sees the pairing")
+    await a.requeue("c1")
+    now = await b.current_conversation("c1")  # the current read sees a change at once
+    assert now is not None and now.volunteer_id is None
+    await a.pair(now=2.5)
+    await eventually(lambda: on_b(lambda c: c is not None and c.volunteer_id == "v1"),
+                     within=2, every=0.01, what="b sees the pairing again")
+    await a.update("c1", chatter_sid="s2")
+    await eventually(lambda: on_b(lambda c: c is not None and c.chatter_sid == "s2"),
+                     within=2, every=0.01, what="b sees the new socket")
+    await a.requeue("c1")
+    await eventually(lambda: on_b(lambda c: c is not None and c.volunteer_id is None),
+                     within=2, every=0.01, what="b sees the requeue")
+    await a.remove("c1", now=3.0)
+    assert await b.current_conversation("c1") is None
+    await eventually(lambda: on_b(lambda c: c is None), within=2, every=0.01,
+                     what="b sees the end")
+
+
 async def wait_subscribed(*states: LiveState) -> None:
     """Until every listener is subscribed: the Redis backend announces it by no event."""
     await eventually(lambda: all(getattr(state, "subscribed", True) for state in states),
