@@ -125,15 +125,15 @@ class LiveState(Protocol):
 
     # -- presence of staff sockets, across workers ---------------------------------------------
 
-    async def staff_joined(self, user_id: str, sid: str) -> None:
+    async def staff_joined(self, staff_id: str, sid: str) -> None:
         """A socket of this staff member connected to this worker."""
         ...
 
-    async def staff_left(self, user_id: str, sid: str) -> int:
+    async def staff_left(self, staff_id: str, sid: str) -> int:
         """The socket went; returns how many sockets of the member remain on live workers."""
         ...
 
-    async def staff_present(self, user_id: str) -> int:
+    async def staff_present(self, staff_id: str) -> int:
         """Sockets of the member on live workers."""
         ...
 

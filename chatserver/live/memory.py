@@ -123,36 +123,36 @@ class MemoryLiveState:
         pairings = []
         while self._queue:
             loads = [
-                VolunteerLoad(vid, v.capacity, len(v.active), v.idle_since)
-                for vid, v in self._volunteers.items()
-                if v.available and self._presence.get(vid)  # none in their grace period
+                VolunteerLoad(staff_id, v.capacity, len(v.active), v.idle_since)
+                for staff_id, v in self._volunteers.items()
+                if v.available and self._presence.get(staff_id)  # none in their grace period
             ]
-            vid = choose_volunteer(loads)
-            if vid is None:
+            staff_id = choose_volunteer(loads)
+            if staff_id is None:
                 break
             cid, _ = self._queue.popitem(last=False)
-            vol = self._volunteers[vid]
+            vol = self._volunteers[staff_id]
             vol.active.append(cid)
             vol.idle_since = now
-            self._conversations[cid].volunteer_id = vid
-            pairings.append(Pairing(cid, vid))
+            self._conversations[cid].volunteer_id = staff_id
+            pairings.append(Pairing(cid, staff_id))
         return pairings
 
     async def conversations(self) -> list[LiveConversation]:
         return list(self._conversations.values())
 
-    async def staff_joined(self, user_id: str, sid: str) -> None:
-        self._presence.setdefault(user_id, set()).add(sid)
+    async def staff_joined(self, staff_id: str, sid: str) -> None:
+        self._presence.setdefault(staff_id, set()).add(sid)
 
-    async def staff_left(self, user_id: str, sid: str) -> int:
-        sids = self._presence.get(user_id, set())
+    async def staff_left(self, staff_id: str, sid: str) -> int:
+        sids = self._presence.get(staff_id, set())
         sids.discard(sid)
         if not sids:
-            self._presence.pop(user_id, None)
+            self._presence.pop(staff_id, None)
         return len(sids)
 
-    async def staff_present(self, user_id: str) -> int:
-        return len(self._presence.get(user_id, ()))
+    async def staff_present(self, staff_id: str) -> int:
+        return len(self._presence.get(staff_id, ()))
 
     async def heartbeat(self) -> Heartbeat:
         return Heartbeat()  # one process: no other worker can die

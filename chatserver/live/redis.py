@@ -390,20 +390,20 @@ class RedisLiveState:
 
     # -- presence ------------------------------------------------------------------------------
 
-    async def staff_joined(self, user_id: str, sid: str) -> None:
+    async def staff_joined(self, staff_id: str, sid: str) -> None:
         async def write() -> None:
             pipe = self.redis.pipeline(transaction=True)
-            pipe.hset(self.prefix + "presence:" + user_id, sid, self.worker_id)
-            pipe.sadd(self.prefix + "worker:" + self.worker_id + ":staff", user_id)
+            pipe.hset(self.prefix + "presence:" + staff_id, sid, self.worker_id)
+            pipe.sadd(self.prefix + "worker:" + self.worker_id + ":staff", staff_id)
             await pipe.execute()
 
         await self._run(write)
 
-    async def staff_left(self, user_id: str, sid: str) -> int:
-        return int(await self._script("staff_left", user_id, sid))
+    async def staff_left(self, staff_id: str, sid: str) -> int:
+        return int(await self._script("staff_left", staff_id, sid))
 
-    async def staff_present(self, user_id: str) -> int:
-        return int(await self._script("staff_present", user_id))
+    async def staff_present(self, staff_id: str) -> int:
+        return int(await self._script("staff_present", staff_id))
 
     # -- workers -------------------------------------------------------------------------------
 
