@@ -11,7 +11,7 @@ from typing import Any
 
 import socketio
 
-from chatserver.errors import ChatError
+from chatserver.errors import ChatError, Refused
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,8 @@ class ActionNamespace(socketio.AsyncNamespace):
         return None
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
+        if event == "connect":
+            return await self._connect(*args)
         if event in LIFECYCLE:
             return await super().trigger_event(event, *args)
         sid, payloads = args[0], args[1:]
@@ -56,3 +58,15 @@ class ActionNamespace(socketio.AsyncNamespace):
         if len(payloads) > 1:
             return ChatError("invalid", "Stuur één object per bericht.").payload()
         return await answer(event, action, sid, payloads[0] if payloads else None)
+
+    async def _connect(self, *args: Any) -> Any:
+        """The namespace's connect handler; an unexpected failure (a database that is gone)
+        refuses the connection with `internal` at once. Left to the library, it was only
+        logged, and the client waited for an answer that never came."""
+        try:
+            return await super().trigger_event("connect", *args)
+        except socketio.exceptions.ConnectionRefusedError:
+            raise
+        except Exception:
+            log.exception("connect failed on %s", self.namespace)  # scrubbed by logs.py
+            raise Refused.of("internal") from None

@@ -51,10 +51,14 @@ async def test_errors_inside_the_server_leave_no_address_hash_or_text(tmp_path: 
             db.execute("ALTER TABLE staff_users RENAME TO staff_users_gone")
         for address in (IPV4, IPV6):
             client = socketio.AsyncClient(reconnection=False)
+            refusals: list[dict[str, str]] = []
+            client.on("connect_error", refusals.append, namespace="/chat")
             with pytest.raises(socketio.exceptions.ConnectionError):
                 await client.connect(server.url, namespaces=["/chat"], transports=["websocket"],
                                      headers={"X-Forwarded-For": address}, wait_timeout=30)
             await client.disconnect()
+            # refused at once with a code, not left waiting for an answer that never comes
+            assert [r["code"] for r in refusals] == ["internal"]
             async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
                 r = await http.post("/api/auth/login",
                                     json={"username": TEXT, "password": "wachtwoord-123"},
@@ -65,7 +69,7 @@ async def test_errors_inside_the_server_leave_no_address_hash_or_text(tmp_path: 
         server.stop()
     log = server.log()
     # The failures were logged, with where they happened ...
-    assert "message async handler error" in log  # engine.io's logger: the connect handler
+    assert "connect failed on /chat" in log  # the connect handler's, refused with `internal`
     assert "Exception in ASGI application" in log  # uvicorn's: the login
     assert "sqlalchemy.exc.OperationalError: " + HIDDEN in log
     assert 'chatserver/actions/conversations.py", line' in log and "in sanction_refusal" in log
