@@ -23,9 +23,12 @@ list; Redis and generators get the rest) and compare delivered/s too."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
+import re
 import shutil
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -66,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--generators", type=int, default=2)
     p.add_argument("--capacity", type=int, default=6)
     p.add_argument("--skip-saturation", action="store_true")
+    p.add_argument("--py-spy", metavar="DIR",
+                   help="sample the server (every worker) with py-spy during each CPU run "
+                        "(py-spy from PATH, $PY_SPY or /tmp/pyspy/bin/py-spy)")
     args = p.parse_args(argv)
 
     server_cpus = cpu_list(args.server_cpus) if args.server_cpus else []
@@ -120,10 +126,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n{mode} at {args.load:.0f} msgs/s", flush=True)
             srv = server(n, on_redis)
             try:
+                redis.command("CONFIG", "RESETSTAT")
                 row, _ = measure(gens, srv, mode, args.conversations, interval,  # type: ignore[arg-type]
-                                 args.duration)
+                                 args.duration, spy_dir=args.py_spy)
                 rows.append(row)
+                row.extra["redis"] = redis_calls(redis, row.delivered * args.duration)
                 print_table([row])
+                print(f"  Redis calls per delivered message: {row.extra['redis']}")
                 gens.all({"op": "close"}, 60)
             finally:
                 srv.stop()  # type: ignore[attr-defined]
@@ -159,6 +168,23 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"| {label}: CPU/msg {n} workers / 1 worker | {ratio:.2f}x | "
                       f"{'<= 1.25x' if target else 'reported'} | {met} |")
     return 0
+
+
+def redis_calls(redis: RedisServer, messages: float) -> str:
+    """The commands the workers sent Redis during a run (INFO commandstats since RESETSTAT),
+    per message delivered (approximate: the run's ramp and drain are counted too)."""
+    text = b""
+    with socket.create_connection(("127.0.0.1", redis.port), timeout=2) as s:
+        s.sendall(b"INFO commandstats\r\n")
+        s.settimeout(0.5)
+        with contextlib.suppress(OSError):
+            while chunk := s.recv(65536):
+                text += chunk
+    calls = {m.group(1).decode(): int(m.group(2))
+             for m in re.finditer(rb"cmdstat_([a-z|]+):calls=(\d+)", text)
+             if m.group(1) not in (b"info", b"config|resetstat")}
+    return ", ".join(f"{k} {v / max(messages, 1):.2f}"
+                     for k, v in sorted(calls.items(), key=lambda kv: -kv[1]) if v >= messages / 100)
 
 
 def _tree(pid: int) -> list[int]:

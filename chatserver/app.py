@@ -16,7 +16,7 @@ import socketio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
-from chatserver.actions import lifecycle
+from chatserver.actions import lifecycle, relay
 from chatserver.actions.worker import Worker
 from chatserver.auth import Sessions
 from chatserver.clock import Clock, OffsetClock
@@ -139,6 +139,7 @@ def create_app(settings: Settings, clock: Clock | None = None,
                         require_totp_for=settings.require_totp_for)
     ctx = Context(settings, clock, store, live, redactor, MeteredOutbox(sio, meter, clock),
                   Connections(settings, clock), Worker(), sessions)
+    ctx.outbox.on_ack(relay.DELIVERED, relay.delivered(ctx))
     sio.register_namespace(ChatNamespace(ctx))
     sio.register_namespace(StaffNamespace(ctx))
     api = api_module.Api(ctx)

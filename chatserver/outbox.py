@@ -8,7 +8,7 @@ against them."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import socketio
@@ -16,6 +16,7 @@ import socketio
 from chatserver import events
 from chatserver.events import CHAT, STAFF, Reason
 from chatserver.live import LiveConversation
+from chatserver.realtime.transport import NamedAck
 
 
 def staff_rooms(conversation_id: str, volunteer_id: str | None) -> list[str]:
@@ -82,11 +83,16 @@ class Outbox:
         payload: events.ChatterTyping = {"from": "volunteer", "typing": typing}
         await self._chatter(conversation_id, "typing", payload)
 
+    def on_ack(self, name: str, handler: Callable[..., Any]) -> None:
+        """The handler of a named acknowledgement (`NamedAck`), on this worker."""
+        self.sio.manager.register_ack(name, handler)
+
     async def message_to_chatter(self, conv: LiveConversation, message: events.Message, *,
-                                 local: bool, delivered: Callable[..., Awaitable[None]]) -> None:
-        """A volunteer's message, acknowledged by the chatter's client (`delivered` runs then).
-        A chatter on this worker is reached directly, not through Redis (FACTS: every worker
-        would decode it); elsewhere the Redis manager carries the message and the ack back."""
+                                 local: bool, delivered: NamedAck) -> None:
+        """A volunteer's message, acknowledged by the chatter's client (`delivered` runs then,
+        on the worker that holds the chatter's socket). A chatter on this worker is reached
+        directly, not through Redis (FACTS: every worker would decode it); elsewhere the Redis
+        manager carries the message and the name of the acknowledgement."""
         await self.sio.emit("message", message, to=conv.chatter_sid, namespace=CHAT,
                             callback=delivered, ignore_queue=local)
 

@@ -7,6 +7,7 @@ lost or doubled while the chatter resumes on another socket."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chatserver import access, events
@@ -18,6 +19,7 @@ from chatserver.connections import ChatterConnection
 from chatserver.context import Context
 from chatserver.errors import ChatError
 from chatserver.live import LiveConversation
+from chatserver.realtime.transport import NamedAck
 from chatserver.store import MessageRow
 
 
@@ -74,17 +76,28 @@ async def staff_message(ctx: Context, member: StaffMember, conversation_id: str,
 
 
 async def deliver_to_chatter(ctx: Context, conv: LiveConversation, row: MessageRow) -> None:
-    """A volunteer message to the chatter, acknowledged so that `resume` knows what arrived."""
+    """A volunteer message to the chatter, acknowledged so that `resume` knows what arrived:
+    the worker holding the chatter's socket records the acknowledgement (`DELIVERED`)."""
     if conv.chatter_sid is None:
         return
-    seq, cid = row.seq, conv.id
-
-    async def delivered(*_: Any) -> None:
-        ctx.store.messages.mark_delivered(cid, seq)
-        await ctx.live.advance_delivered(cid, seq)  # one call: raises it, never lowers it
-
-    await ctx.outbox.message_to_chatter(conv, events.message_payload(row), delivered=delivered,
+    await ctx.outbox.message_to_chatter(conv, events.message_payload(row),
+                                        delivered=NamedAck(DELIVERED, conv.id, row.seq),
                                         local=ctx.connections.has_chatter(conv.chatter_sid))
+
+
+DELIVERED = "delivered"
+
+
+def delivered(ctx: Context) -> Callable[..., None]:
+    """The handler of `DELIVERED`, registered on every worker: the chatter's client
+    acknowledged the conversation's messages up to `seq`. Recorded in the database with the
+    next batch of messages; `resume` reads it there."""
+
+    def handler(conversation_id: str, seq: int, *_: Any) -> None:
+        if isinstance(conversation_id, str) and isinstance(seq, int):
+            ctx.store.messages.mark_delivered(conversation_id, seq)
+
+    return handler
 
 
 async def staff_typing(ctx: Context, member: StaffMember, conversation_id: str, typing: bool

@@ -24,7 +24,9 @@ class LiveConversation:
     volunteer_id: str | None = None
     chatter_sid: str | None = None
     chatter_worker: str | None = None  # the worker holding `chatter_sid`
-    delivered_seq: int = 0  # highest volunteer message the chatter acknowledged
+    # The last volunteer message a `resume` sent. The chatter's acknowledgements are recorded
+    # in the database (`messages.mark_delivered`), which `resume` reads too.
+    delivered_seq: int = 0
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -80,21 +82,17 @@ class LiveState(Protocol):
 
     async def current_conversation(self, conversation_id: str) -> LiveConversation | None:
         """The conversation as it is now, like `conversation` (an end or any other change on
-        another worker is seen), except `delivered_seq`, which may lag (on Redis: the cached
-        copy if its version is still the one in Redis, else a full read)."""
+        another worker is seen; on Redis: the cached copy if its version is still the one in
+        Redis, else a full read)."""
         ...
 
     async def cached_conversation(self, conversation_id: str) -> LiveConversation | None:
         """The conversation, possibly as this worker last read it: a change made by another
         worker may reach it a moment later (on Redis: after its invalidation arrives). Only
-        for reads where that is harmless; `delivered_seq` may lag."""
+        for reads where that is harmless."""
         ...
 
     async def update(self, conversation_id: str, **values: object) -> None: ...
-
-    async def advance_delivered(self, conversation_id: str, seq: int) -> None:
-        """Raise `delivered_seq` to `seq` (never lower it; acks may arrive out of order)."""
-        ...
 
     async def requeue(self, conversation_id: str) -> int:
         """Take the conversation from its volunteer and put it at the front of the queue."""

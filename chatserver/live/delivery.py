@@ -15,10 +15,17 @@ from Redis. `TargetedManager` replaces it when `CHATSERVER_REDIS_URL` is set:
   after a socket joined a room reaches it.
 - A socket id names its worker (`<worker>_<random>`): an event for one socket (`to=sid`, the
   volunteer's message with its delivery acknowledgement), an acknowledgement travelling back,
-  or a disconnect of a socket held elsewhere goes to that worker's own channel only.
+  or a disconnect of a socket held elsewhere goes to that worker's own channel only. A named
+  acknowledgement (`transport.NamedAck`, the volunteer's message) does not travel back at all:
+  the worker holding the socket runs it.
 - Every worker publishes through one connection, in the order it emitted, batching what
   queued up meanwhile into one pipeline; every worker reads through one connection. So events
   from one worker reach each socket in the order they were emitted (per conversation, too).
+- Sparse rooms (`monitor:<conversation>`, held by nobody while no supervisor reads along) are
+  published only while some worker holds them: every worker follows who holds which on one
+  channel (holders.Watch: a roll call when it (re)subscribes, `hold`/`noted` before
+  `enter_room` returns, `release` with the last socket). Until its roll call is answered by
+  every worker, a worker publishes to them all.
 - An emit to several rooms is published once per room channel and carries an id; a worker
   holding several of the rooms delivers the first copy to the union of its local sockets and
   drops the others: each socket gets it exactly once.
@@ -46,8 +53,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
 
-from chatserver.live.holders import Holders
-from chatserver.realtime.transport import DirectManager
+from chatserver.live.holders import Holders, Watch
+from chatserver.realtime.transport import DirectManager, NamedAck
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +63,10 @@ MAX_BACKLOG = 20_000  # events waiting for Redis; beyond this they are dropped (
 BATCH = 512
 MAX_REMOTE_ACKS = 10_000  # sockets elsewhere with acknowledgements outstanding, remembered
 SUBSCRIBE_WAIT = 2.0  # seconds enter_room waits for Redis to confirm a new subscription
+ROLL_RETRY = 5.0  # seconds before a roll call that not every worker answered is tried again
+# Rooms usually held by nobody (a conversation no supervisor reads along with): an emit to one
+# is published only when some worker holds it (holders.Watch), not "to be sure".
+SPARSE_PREFIXES = ("monitor:",)
 
 
 class TargetedManager(DirectManager):
@@ -81,6 +92,8 @@ class TargetedManager(DirectManager):
         self.worker_channel = self._channel_of_worker(self.host_id)
         self.all_channel = f"{prefix}sio:all"
         self.holders = Holders()  # the rooms held here, and who else holds them
+        self.sparse_channel = f"{prefix}sio:sparse"
+        self.watch = Watch()  # the sparse rooms other workers hold
         self._pubsub: Any = None  # the listener's PubSub while connected
         self._pending: dict[str, collections.deque[asyncio.Future[None]]] = {}
         self._outbox: asyncio.Queue[tuple[str, bytes, asyncio.Future[int] | None]] = \
@@ -102,6 +115,11 @@ class TargetedManager(DirectManager):
     def room_channel(self, namespace: str, room: str) -> str:
         return f"{self.prefix}sio:r:{namespace}:{room}"
 
+    def _sparse(self, channel: str) -> bool:
+        """Whether a room channel (`<prefix>sio:r:<namespace>:<room>`) is a sparse room's."""
+        room = channel[len(self.prefix) + 6:].partition(":")[2]
+        return channel.startswith(self.prefix + "sio:r:") and room.startswith(SPARSE_PREFIXES)
+
     def worker_of(self, room: Any) -> str | None:
         """The worker holding the socket `room` names, when it is a socket id."""
         if isinstance(room, str) and len(room) > HOST_LEN and room[HOST_LEN] == "_" \
@@ -122,6 +140,10 @@ class TargetedManager(DirectManager):
             ch = self._channel_of_worker(host) if host else self.room_channel(namespace, r)
             if not host and self.holders.solo(ch):
                 self.counters["kept"] += 1  # held here only: served locally, nothing to publish
+                continue
+            if not host and r.startswith(SPARSE_PREFIXES) and ch not in self.holders.wanted \
+                    and self.watch.unheld(ch):
+                self.counters["unheld"] += 1  # held by nobody: nothing to publish
                 continue
             if ch not in out:
                 out.append(ch)
@@ -230,7 +252,10 @@ class TargetedManager(DirectManager):
         args = list(data) if isinstance(data, tuple) else [data]
         body: dict[str, Any] = {"m": "emit", "e": event, "a": args, "ns": namespace, "r": room,
                                 "s": skip_sid}
-        if callback is not None:
+        if isinstance(callback, NamedAck):
+            # Run by the worker the acknowledgement reaches: nothing travels back.
+            body["ack"] = [callback.name, list(callback.args)]
+        elif callback is not None:
             if room is None:
                 raise ValueError("Cannot use callback without a room set.")
             key = room if isinstance(room, str) else json.dumps(room)
@@ -303,6 +328,49 @@ class TargetedManager(DirectManager):
             log.warning("subscribing to a room failed (%s)", type(exc).__name__)
             return
         await self._handshake(channel, waiter)
+        if self._sparse(channel):
+            await self._announce(channel)
+
+    async def _announce(self, channel: str) -> None:
+        """Tell every worker that this one holds a sparse room; return once all noted it (or
+        after a bounded wait, logged: a worker that did not note it may not publish to it)."""
+        if self._pubsub is None or not self.subscribed or channel not in self.holders.wanted:
+            return
+        shake = self.watch.announce()
+        receivers: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._outbox.put_nowait((self.sparse_channel, self._raw(
+            {"m": "hold", "ch": channel, "n": shake.nonce}), receivers))
+        try:
+            self.watch.counted(shake, await asyncio.wait_for(asyncio.shield(receivers),
+                                                             SUBSCRIBE_WAIT))
+            await asyncio.wait_for(shake.done.wait(), SUBSCRIBE_WAIT)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - logged; the room is held all the same
+            log.warning("not every worker confirmed a watched room (%s)", type(exc).__name__)
+
+    async def _roll_call(self, confirmations: list[asyncio.Future[None]]) -> None:
+        """Learn which sparse rooms the other workers hold (holders.Watch); until every one
+        answered, emits to sparse rooms are published. Tried again while answers are missing."""
+        try:
+            for waiter in confirmations:
+                await asyncio.wait_for(asyncio.shield(waiter), SUBSCRIBE_WAIT)
+        except TimeoutError:
+            pass  # the roll call below fails too, and is tried again
+        while self.subscribed and not self.watch.known:
+            roll = self.watch.reset()
+            receivers: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            self._outbox.put_nowait((self.sparse_channel, self._raw({"m": "roll", "n": roll.nonce}),
+                                     receivers))
+            try:
+                self.watch.counted_roll(await asyncio.wait_for(asyncio.shield(receivers),
+                                                               SUBSCRIBE_WAIT))
+                await asyncio.wait_for(roll.done.wait(), SUBSCRIBE_WAIT)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - every emit to a sparse room is published
+                log.info("watched rooms not known yet (%s)", type(exc).__name__)
+                await asyncio.sleep(ROLL_RETRY)
 
     def _expect(self, channel: str) -> asyncio.Future[None]:
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -330,6 +398,9 @@ class TargetedManager(DirectManager):
         self.holders.drop(channel)
         if self._pubsub is not None:
             self._outbox.put_nowait((channel, self._raw({"m": "bye"}), None))
+            if self._sparse(channel):
+                self._outbox.put_nowait((self.sparse_channel, self._raw(
+                    {"m": "release", "ch": channel}), None))
             self._chore(self._send_unsubscribe(channel))
 
     async def _send_unsubscribe(self, channel: str) -> None:
@@ -362,15 +433,20 @@ class TargetedManager(DirectManager):
         while True:
             pubsub = self._listen_client.pubsub()
             self.holders.reset()  # until shaken hands again, every emit is published
+            self.watch.reset()
             try:
                 rooms = sorted(self.holders.wanted)
                 waiters = [(room, self._expect(room)) for room in rooms]
+                own = [self._expect(self.worker_channel), self._expect(self.sparse_channel)]
                 await pubsub.execute_command("SSUBSCRIBE", self.worker_channel, self.all_channel,
-                                             *rooms)
+                                             self.sparse_channel, *rooms)
                 self._pubsub = pubsub
+                subscribed_before, self.subscribed = self.subscribed, True
+                self._chore(self._roll_call(own))
                 for room, waiter in waiters:
                     self._chore(self._handshake(room, waiter))
-                subscribed_before, self.subscribed = self.subscribed, True
+                    if self._sparse(room):  # held while Redis was away: say so again
+                        self._chore(self._announce(room))
                 if not subscribed_before and delay > 0.2:
                     log.info("socket.io delivery between workers restored")
                 delay = 0.2
@@ -388,6 +464,7 @@ class TargetedManager(DirectManager):
                 delay = min(delay * 2, 2.0)
             finally:
                 self._pubsub = None
+                self.watch.reset()  # what others hold is not followed while not listening
                 self._release_waiters()
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
@@ -417,8 +494,8 @@ class TargetedManager(DirectManager):
         elif kind in (b"ssubscribe", "ssubscribe"):
             channel = message[1].decode() if isinstance(message[1], bytes) else message[1]
             self._confirmed(channel)
-            if channel not in self.holders.wanted and channel not in (self.worker_channel,
-                                                              self.all_channel):
+            if channel not in self.holders.wanted and channel not in (
+                    self.worker_channel, self.all_channel, self.sparse_channel):
                 # Left again while the subscription was on its way.
                 with contextlib.suppress(Exception):
                     await pubsub.execute_command("SUNSUBSCRIBE", channel)
@@ -435,6 +512,21 @@ class TargetedManager(DirectManager):
                               bool(body.get("held")))
         elif method == "bye":
             self.holders.bye(channel, host)
+        elif method == "hold":
+            self.watch.hold(str(body.get("ch")), host)
+            self._send([self._channel_of_worker(host)], {"m": "noted", "n": body.get("n")})
+        elif method == "release":
+            self.watch.release(str(body.get("ch")), host)
+        elif method == "roll":
+            held = sorted(ch for ch in self.holders.wanted if self._sparse(ch))
+            self._send([self._channel_of_worker(host)],
+                       {"m": "holding", "n": body.get("n"), "chs": held})
+        elif method == "noted":
+            self.watch.noted(host, str(body.get("n")))
+        elif method == "holding":
+            chs = body.get("chs")
+            self.watch.holding(host, str(body.get("n")),
+                               [str(c) for c in chs] if isinstance(chs, list) else [])
         else:
             return False
         return True
@@ -457,8 +549,10 @@ class TargetedManager(DirectManager):
                     self._seen.popitem(last=False)
             self.counters["decoded"] += 1
             callback = None
-            cb = body.get("cb")
-            if cb is not None and len(cb) == 3:
+            cb, ack = body.get("cb"), body.get("ack")
+            if isinstance(ack, list) and len(ack) == 2:
+                callback = self.bind_ack(*ack)
+            elif cb is not None and len(cb) == 3:
                 callback = partial(self._return_callback, str(body.get("h")), *cb)
             args = body.get("a") or []
             data = args[0] if len(args) == 1 else tuple(args)

@@ -32,6 +32,94 @@ class Shake:
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
+class Watch:
+    """Which *sparse* rooms (usually held by nobody: `monitor:<conversation>`) other workers
+    hold, so that an emit to one nobody holds is not published at all.
+
+    Kept on one channel every worker reads (`<prefix>sio:sparse`), never by a read per emit:
+
+    - roll call (the listener (re)subscribed): publish `roll`; Redis answers how many received
+      it; every other worker answers `holding` with the sparse rooms it holds. Once all have
+      answered, the picture is complete (`known`); until then every emit is published.
+    - holding a sparse room (its first socket here): publish `hold`; every other worker notes
+      it and answers `noted`; `enter_room` returns once all have: an emit anywhere after that
+      reaches the new socket (the supervisor's transcript is read after it).
+    - the last socket gone: `release`. A worker that died without releasing costs publishes
+      nobody receives, never a lost event."""
+
+    def __init__(self) -> None:
+        self.held: dict[str, set[str]] = {}  # room channel -> other workers holding it
+        self.known = False
+        self.roll: Shake | None = None
+        self.shakes: dict[str, Shake] = {}  # announcement nonce -> its shake
+
+    def unheld(self, channel: str) -> bool:
+        """Nobody else holds the sparse room, for sure: no need to publish to it."""
+        return self.known and not self.held.get(channel)
+
+    def reset(self) -> Shake:
+        """A new roll call: nothing is known until every worker answered."""
+        self.known = False
+        self.held.clear()
+        for shake in self.shakes.values():
+            shake.done.set()
+        self.shakes.clear()
+        if self.roll is not None:
+            self.roll.done.set()
+        self.roll = Shake()
+        return self.roll
+
+    def hold(self, channel: str, host: str) -> None:
+        self.held.setdefault(channel, set()).add(host)
+
+    def release(self, channel: str, host: str) -> None:
+        hosts = self.held.get(channel)
+        if hosts is not None:
+            hosts.discard(host)
+            if not hosts:
+                del self.held[channel]
+
+    def holding(self, host: str, nonce: str, channels: list[str]) -> None:
+        """An answer to this worker's roll call."""
+        for channel in channels:
+            self.hold(channel, host)
+        if self.roll is not None and self.roll.nonce == nonce:
+            self.roll.acks.add(host)
+            self._check_roll()
+
+    def counted_roll(self, receivers: int) -> None:
+        if self.roll is not None:
+            self.roll.needed = receivers - 1
+            self._check_roll()
+
+    def _check_roll(self) -> None:
+        roll = self.roll
+        if roll is not None and roll.needed is not None and len(roll.acks) >= roll.needed:
+            self.known = True
+            self.roll = None
+            roll.done.set()
+
+    def announce(self) -> Shake:
+        shake = Shake()
+        self.shakes[shake.nonce] = shake
+        return shake
+
+    def noted(self, host: str, nonce: str) -> None:
+        shake = self.shakes.get(nonce)
+        if shake is not None:
+            shake.acks.add(host)
+            self._check(shake)
+
+    def counted(self, shake: Shake, receivers: int) -> None:
+        shake.needed = receivers - 1
+        self._check(shake)
+
+    def _check(self, shake: Shake) -> None:
+        if shake.needed is not None and len(shake.acks) >= shake.needed:
+            self.shakes.pop(shake.nonce, None)
+            shake.done.set()
+
+
 class Holders:
     def __init__(self) -> None:
         self.wanted: set[str] = set()  # room channels with a socket here (subscribed or to be)

@@ -68,11 +68,6 @@ class MemoryLiveState:
             for key, value in values.items():
                 setattr(conv, key, value)
 
-    async def advance_delivered(self, conversation_id: str, seq: int) -> None:
-        conv = self._conversations.get(conversation_id)
-        if conv is not None and conv.delivered_seq < seq:
-            conv.delivered_seq = seq
-
     def _release(self, conv: LiveConversation) -> None:
         if conv.volunteer_id and conv.volunteer_id in self._volunteers:
             vol = self._volunteers[conv.volunteer_id]

@@ -7,7 +7,7 @@ keys they compute):
   conv:<id>            hash of a LiveConversation (absent fields are None); `topic` and
                        `address_hash` sealed (AES-GCM, bound to the conversation and field),
                        never in plaintext; the hash goes with the key when the conversation ends;
-                       `ver` counts its changes (not `delivered_seq`), see the cache below
+                       `ver` counts its changes, see the cache below
   convs                set of live conversation ids
   queue                sorted set of waiting conversation ids; score = arrival (front: min - 1)
   queue:seq            arrival counter
@@ -62,7 +62,6 @@ from chatserver.live.base import (
 )
 from chatserver.live.redis_scripts import (
     ADD,
-    ADVANCE_DELIVERED,
     HEARTBEAT,
     PAIR,
     RELEASE_WORKER,
@@ -240,7 +239,7 @@ class RedisLiveState:
                 ("remove", REMOVE), ("set_available", SET_AVAILABLE),
                 ("set_unavailable", SET_UNAVAILABLE), ("staff_left", STAFF_LEFT),
                 ("staff_present", STAFF_PRESENT), ("heartbeat", HEARTBEAT),
-                ("release_worker", RELEASE_WORKER), ("advance_delivered", ADVANCE_DELIVERED),
+                ("release_worker", RELEASE_WORKER),
             ]
         }
         self._epoch: str | None = None
@@ -326,10 +325,6 @@ class RedisLiveState:
             await self._script("update", conversation_id, len(sets), *flat, *dels)
         finally:
             self.cache.drop(conversation_id)
-
-    async def advance_delivered(self, conversation_id: str, seq: int) -> None:
-        # Not a change for the cache: a cached `delivered_seq` may lag (resume reads fresh).
-        await self._script("advance_delivered", conversation_id, int(seq))
 
     async def requeue(self, conversation_id: str) -> int:
         self.cache.drop(conversation_id)

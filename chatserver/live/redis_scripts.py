@@ -1,7 +1,7 @@
 """The Lua scripts of `RedisLiveState` (chatserver/live/redis.py): each change to the live
 state is one of them, atomic with respect to every worker. ARGV[1] is the key prefix.
 
-A script that changes a conversation (not its `delivered_seq`) raises the hash's `ver` and
+A script that changes a conversation raises the hash's `ver` and
 publishes `{"k": "conv", "d": {"id": …, "v": …}}` on the events channel in the same step, so
 every worker's cache of conversations (`RedisLiveState.cached_conversation`) drops it."""
 
@@ -65,16 +65,6 @@ if n > 0 then
 end
 for j = 4 + 2 * n, #ARGV do redis.call('HDEL', ck, ARGV[j]) end
 changed(ARGV[1], ARGV[2])
-return 1
-"""
-
-# One round trip per acknowledged volunteer message, instead of a read and then an update.
-ADVANCE_DELIVERED = """
-local ck = ARGV[1] .. 'conv:' .. ARGV[2]
-local seq = tonumber(ARGV[3])
-local cur = redis.call('HGET', ck, 'delivered_seq')
-if redis.call('EXISTS', ck) == 0 or (cur and tonumber(cur) >= seq) then return 0 end
-redis.call('HSET', ck, 'delivered_seq', ARGV[3])
 return 1
 """
 

@@ -14,11 +14,19 @@ Two extension points python-socketio offers for exactly this:
   message, echoed to supervisors when none is monitoring) is not even encoded.
 
 Several workers use `chatserver.live.delivery.TargetedManager`, which builds on this one for
-local recipients and reaches other workers only for the rooms they hold."""
+local recipients and reaches other workers only for the rooms they hold.
+
+An acknowledgement handler may be a `NamedAck`: a name registered on every worker
+(`register_ack`) with JSON arguments. Unlike a closure it can travel with the event, so a
+socket on another worker is acknowledged *there*, without a trip back to the emitting worker
+(the volunteer's message: the chatter's worker records the delivery itself)."""
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import socketio
@@ -54,10 +62,42 @@ class ChatPacket(sio_packet.Packet):
     json = _Json
 
 
+log = logging.getLogger(__name__)
+
+
+class NamedAck:
+    """An acknowledgement handler by name (registered with `DirectManager.register_ack`) and
+    JSON-serialisable arguments; the client's own acknowledgement arguments follow them."""
+
+    __slots__ = ("args", "name")
+
+    def __init__(self, name: str, *args: Any) -> None:
+        self.name = name
+        self.args = args
+
+
 class DirectManager(socketio.AsyncManager):
+    def __init__(self) -> None:
+        super().__init__()
+        self.acks: dict[str, Callable[..., Any]] = {}
+
+    def register_ack(self, name: str, handler: Callable[..., Any]) -> None:
+        self.acks[name] = handler
+
+    def bind_ack(self, name: Any, args: Any) -> Callable[..., Any] | None:
+        """The handler of a named acknowledgement, with its arguments; None (logged) when the
+        name is unknown here (a worker of another release)."""
+        handler = self.acks.get(name) if isinstance(name, str) else None
+        if handler is None or not isinstance(args, list | tuple):
+            log.warning("acknowledgement handler %r unknown: acknowledgement ignored", name)
+            return None
+        return partial(handler, *args)
+
     async def emit(self, event: str, data: Any, namespace: str, room: Any = None,
                    skip_sid: Any = None, callback: Any = None, to: Any = None,
                    **kwargs: Any) -> None:
+        if isinstance(callback, NamedAck):
+            callback = self.bind_ack(callback.name, callback.args)
         if callback is not None:
             # Each recipient needs a packet with its own acknowledgement id: the library's way.
             await super().emit(event, data, namespace, room=room, skip_sid=skip_sid,

@@ -31,6 +31,11 @@ from chatserver.store.sqlite_writer import (
 log = logging.getLogger(__name__)
 
 
+# Delivery marks reach the writer with the next message, or after this long, the highest per
+# conversation: they ride along in a transaction that is written anyway instead of waking the
+# writer for one each.
+MARK_DELAY = 0.2
+
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
@@ -95,6 +100,8 @@ class Database:
 
         self.dialect_insert = sqlite.insert if self.is_sqlite else postgresql.insert
         self._queue: asyncio.Queue[Item] = asyncio.Queue()
+        self._marks: dict[str, int] = {}
+        self._marks_timer: asyncio.TimerHandle | None = None
         self._checkpoint_lock = asyncio.Lock()
         self._checkpoint_requested = 0
         self._checkpoint_done = 0
@@ -133,8 +140,9 @@ class Database:
         self._started = True
 
     async def close(self) -> None:
-        # Queued messages commit before the engine goes away (both writers stop at a marker
-        # placed behind them).
+        # Queued messages and marks commit before the engine goes away (both writers stop at
+        # a marker placed behind them).
+        self._flush_marks()
         if self._sqlite_writer is not None:
             await self._sqlite_writer.close()
         if self._writer is not None:
@@ -183,7 +191,10 @@ class Database:
 
     async def write_message(self, row: dict[str, Any]) -> int | None:
         """Insert one message row with the next batch; its seq once committed, or None when
-        its (conversation_id, client_id) was already stored."""
+        its (conversation_id, client_id) was already stored. Delivery marks waiting go
+        with it."""
+        if self._marks:
+            self._flush_marks()
         if self._sqlite_writer is not None:
             return await self._sqlite_writer.submit(row)
         fut: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
@@ -191,11 +202,25 @@ class Database:
         return await fut
 
     def mark_delivered(self, mark: Delivered) -> None:
-        """Record a delivery mark with the next batch of messages (nobody waits for it)."""
-        if self._sqlite_writer is not None:
-            self._sqlite_writer.mark_delivered(mark)
-        else:
-            self._queue.put_nowait(mark)
+        """Record a delivery mark with the next message, within `MARK_DELAY` at the latest
+        (nobody waits for it)."""
+        if self._marks.get(mark.conversation_id, -1) < mark.seq:
+            self._marks[mark.conversation_id] = mark.seq
+        if self._marks_timer is None:
+            self._marks_timer = asyncio.get_running_loop().call_later(MARK_DELAY,
+                                                                      self._flush_marks)
+
+    def _flush_marks(self) -> None:
+        if self._marks_timer is not None:
+            self._marks_timer.cancel()
+            self._marks_timer = None
+        marks, self._marks = self._marks, {}
+        for conversation_id, seq in marks.items():
+            mark = Delivered(conversation_id, seq)
+            if self._sqlite_writer is not None:
+                self._sqlite_writer.mark_delivered(mark)
+            else:
+                self._queue.put_nowait(mark)
 
     async def _write_loop(self) -> None:
         """Group commit through SQLAlchemy (PostgreSQL, SQLite in memory): every message

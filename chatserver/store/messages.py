@@ -94,7 +94,7 @@ class Messages:
 
     def mark_delivered(self, conversation_id: str, seq: int) -> None:
         """The chatter acknowledged the conversation's messages up to `seq`; recorded with the
-        next batch of messages (nobody waits for it)."""
+        next message, within `db.MARK_DELAY` at the latest (nobody waits for it)."""
         self.db.mark_delivered(Delivered(conversation_id, seq))
 
     async def _opened(self, conversation_id: str, rows: Sequence[Row[Any]],

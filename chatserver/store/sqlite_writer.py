@@ -58,8 +58,8 @@ Pending = tuple[dict[str, Any], "asyncio.Future[int | None]"]
 @dataclass(frozen=True)
 class Delivered:
     """The chatter acknowledged their conversation's messages up to `seq`. Nobody waits for
-    it: it is committed with the next batch, so `resume` after a restart or an end sends
-    only what was not acknowledged."""
+    it: it is committed with the next batch (db.MARK_DELAY), so `resume` after a restart or
+    an end sends only what was not acknowledged."""
 
     conversation_id: str
     seq: int

@@ -90,20 +90,6 @@ async def test_a_conversation_reads_back_as_written_and_updates(live: LiveState)
     assert {c.id for c in await live.conversations()} == {"a"}
 
 
-async def test_delivered_seq_only_advances(two: tuple[LiveState, LiveState]) -> None:
-    a, b = two
-    await a.add_conversation(conv("a"), queue=True)
-    await a.advance_delivered("a", 3)
-    await b.advance_delivered("a", 2)  # a late ack of an earlier message
-    found = await b.conversation("a")
-    assert found is not None and found.delivered_seq == 3
-    await b.advance_delivered("a", 4)
-    found = await a.conversation("a")
-    assert found is not None and found.delivered_seq == 4
-    await a.advance_delivered("missing", 5)
-    assert await a.conversation("missing") is None
-
-
 async def test_the_free_volunteer_with_fewest_chats_then_idle_longest_is_chosen(
         live: LiveState) -> None:
     await available(live, "v1", 2, now=10.0)

@@ -18,6 +18,7 @@ import pytest
 from chatserver.config import Settings
 from chatserver.store import Store, new_id
 from chatserver.store.sqlite_writer import NICENESS
+from tests.harness.waiting import eventually
 
 KEYS = (("k1", b"k" * 32),)
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -166,3 +167,16 @@ async def test_delivery_marks_commit_with_the_next_batch_and_never_go_back(store
     await store.messages.add(cid, "chatter", "en nog een", T0)
     again = await store.conversations.get(cid)
     assert again is not None and again.delivered_seq == rows[2].seq
+
+
+async def test_a_delivery_mark_alone_is_committed_soon(store: Store) -> None:
+    """With no message to ride along with, a mark is written after MARK_DELAY."""
+    cid = await new_conversation(store)
+    row = await store.messages.add(cid, "volunteer", "hoi", T0)
+    store.messages.mark_delivered(cid, row.seq)
+
+    async def recorded() -> bool:
+        conv = await store.conversations.get(cid)
+        return conv is not None and conv.delivered_seq == row.seq
+
+    await eventually(recorded, within=5, what="the mark committed")

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import secrets
 import shutil
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,15 @@ class Cluster:
     @property
     def settings(self) -> Settings:
         return Settings.from_env(server_env(self.root / "data", **self.env))
+
+    def delivered_seq(self, conversation_id: str) -> int:
+        """The last volunteer message the database records as acknowledged by the chatter
+        (the SQLite file the workers share, read-only)."""
+        path = self.root / "data" / "chatserver.sqlite3"
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            row = db.execute("SELECT delivered_seq FROM conversations WHERE id = ?",
+                             (conversation_id,)).fetchone()
+        return int(row[0]) if row else 0
 
     async def add_users(self, *names: str, role: str = "volunteer") -> None:
         await add_accounts(self.settings, dict.fromkeys(names, role), PASSWORD)

@@ -17,7 +17,7 @@ import socketio
 from engineio import packet as eio_packet
 
 from chatserver.live.delivery import TargetedManager
-from chatserver.realtime.transport import ChatPacket
+from chatserver.realtime.transport import ChatPacket, NamedAck
 from tests.live.redis_server import RedisServer
 from tests.scale.conftest import Cluster, wait_for
 
@@ -67,7 +67,7 @@ async def nodes(redis: RedisServer) -> AsyncIterator[tuple[Node, Node]]:
     a, b = Node(redis.url, prefix), Node(redis.url, prefix)
     a.manager.start()
     b.manager.start()
-    await wait_for(lambda: a.manager.subscribed and b.manager.subscribed)
+    await wait_for(lambda: a.manager.watch.known and b.manager.watch.known)
     yield a, b
     await a.manager.close()
     await b.manager.close()
@@ -91,10 +91,10 @@ async def test_a_conversation_held_by_one_worker_is_never_sent_to_another(
         await a.sio.emit("message", {"seq": i}, room="chatter:c1", namespace="/chat")
         await a.sio.emit("message", {"seq": i}, room=["monitor:c1", "user:v1"],
                          namespace="/staff")
-    # a knows that nobody else holds these rooms: it publishes nothing for them (only to
-    # `monitor:c1`, which it does not hold, and so cannot know about)
+    # a knows that nobody else holds these rooms: it publishes nothing for them, nor for
+    # `monitor:c1`, which nobody holds
     assert a.manager.counters["kept"] == 100
-    await wait_for(lambda: a.manager.counters["published"] >= 50)
+    assert a.manager.counters["unheld"] == 50
     await asyncio.sleep(0.2)  # anything b were to receive has arrived by now
 
     assert [d["seq"] for _, d in a.got[chatter]] == list(range(50))
@@ -154,11 +154,81 @@ async def test_a_conversation_across_two_workers_exactly_once_in_order(
     assert await numsub(a, "/staff", "monitor:c1") == 2  # a's supervisor and b's `both`
 
 
+async def test_a_watched_room_is_published_exactly_while_someone_holds_it(
+        nodes: tuple[Node, Node], redis: RedisServer) -> None:
+    """`monitor:<id>` rooms: nobody reads along with most conversations, and an emit to such
+    a room costs nothing; once a supervisor's socket entered it, every emit reaches it."""
+    a, b = nodes
+    await a.connect("/staff", "user:v1")
+    await a.sio.emit("message", {"seq": 0}, room=["monitor:c1", "user:v1"], namespace="/staff")
+    assert a.manager.counters["unheld"] == 1
+    supervisor = await b.connect("/staff", "user:s1", "monitor:c1")
+    # b's enter_room returned only once a noted it: the very next emit is published
+    assert a.manager.watch.held[a.manager.room_channel("/staff", "monitor:c1")] == {
+        b.manager.host_id}
+    await a.sio.emit("message", {"seq": 1}, room=["monitor:c1", "user:v1"], namespace="/staff")
+    await wait_for(lambda: len(b.got[supervisor]) == 1)
+    assert b.got[supervisor] == [("message", {"seq": 1})]
+
+    # a worker starting now learns of the watched room by its roll call
+    c = Node(redis.url, a.manager.prefix)
+    c.manager.start()
+    try:
+        await wait_for(lambda: c.manager.watch.known)
+        await c.sio.emit("message", {"seq": 2}, room="monitor:c1", namespace="/staff")
+        await wait_for(lambda: len(b.got[supervisor]) == 2)
+        assert c.manager.counters["unheld"] == 0
+
+        # the supervisor leaves: the room is released, and nobody publishes to it again
+        await b.sio.leave_room(supervisor, "monitor:c1", namespace="/staff")
+        await wait_for(lambda: not a.manager.watch.held and not c.manager.watch.held)
+        await a.sio.emit("message", {"seq": 3}, room="monitor:c1", namespace="/staff")
+        await c.sio.emit("message", {"seq": 3}, room="monitor:c1", namespace="/staff")
+        assert a.manager.counters["unheld"] == 2 and c.manager.counters["unheld"] == 1
+    finally:
+        await c.manager.close()
+
+
+async def test_a_named_acknowledgement_runs_where_the_socket_is(
+        nodes: tuple[Node, Node]) -> None:
+    """The volunteer's message: the chatter's worker records the acknowledgement itself;
+    nothing travels back to the emitting worker."""
+    a, b = nodes
+    ran: dict[str, list[tuple[Any, ...]]] = {"a": [], "b": []}
+    a.manager.register_ack("seen", lambda *args: ran["a"].append(args))
+    b.manager.register_ack("seen", lambda *args: ran["b"].append(args))
+    chatter = await b.connect("/chat", "chatter:c1")
+    here = await a.connect("/chat", "chatter:c2")
+    for i in range(20):
+        await a.sio.emit("message", {"seq": i}, to=chatter, namespace="/chat",
+                         callback=NamedAck("seen", "c1", i))
+    await a.sio.emit("message", {"seq": 0}, to=here, namespace="/chat",
+                     callback=NamedAck("seen", "c2", 0))
+    await wait_for(lambda: len(b.got[chatter]) == 20)
+    received = a.manager.counters["received"]
+    for sid in (chatter, here):
+        node = b if sid == chatter else a
+        for ack_id in node.acks.pop(sid):
+            await node.manager.trigger_callback(sid, ack_id, ["ok"])
+    # each ran once, with its arguments and then the client's, on the socket's worker
+    assert ran["b"] == [("c1", i, "ok") for i in range(20)]
+    assert ran["a"] == [("c2", 0, "ok")]
+    await asyncio.sleep(0.2)  # a callback sent back to a would have arrived by now
+    assert a.manager.counters["received"] == received
+    # an unknown name (a worker of another release) is ignored, not an error
+    await a.sio.emit("message", {"seq": 99}, to=chatter, namespace="/chat",
+                     callback=NamedAck("unknown", 1))
+    await wait_for(lambda: len(b.got[chatter]) == 21)
+    assert not b.acks.get(chatter)  # no acknowledgement was asked of the client
+
+
 async def test_real_workers_deliver_only_where_the_conversation_is(cluster: Cluster) -> None:
     await cluster.add_users("vera", "wim")
+    await cluster.add_users("sam", role="supervisor")
     a, b = cluster.start(2)
     vera = await a.staff("vera")
     wim = await b.staff("wim")  # b holds a staff socket, nothing of the conversations below
+    sam = await b.staff("sam")
     near = await a.chatter("10.0.0.1")
     far = await b.chatter("10.0.0.2")
 
@@ -188,6 +258,17 @@ async def test_real_workers_deliver_only_where_the_conversation_is(cluster: Clus
         assert subscribers("/staff", "staff") == 2
         await talk(near, here, 10)
 
+        # A supervisor on b reads along with that conversation: nobody watched it, so a
+        # published nothing for its `monitor:` room; from the monitor's ack on, every
+        # message of it reaches b too, and the transcript has what came before.
+        watched = await sam.call("monitor", {"conversation_id": here})
+        assert len(watched["messages"]) == 20
+        assert subscribers("/staff", f"monitor:{here}") == 1
+        assert (await near.call("message", {"text": "gezien?"}))["ok"]
+        assert (await vera.call("message", {"conversation_id": here, "text": "ja"}))["ok"]
+        assert (await sam.expect("message"))["text"] == "gezien?"
+        assert (await sam.expect("message"))["text"] == "ja"
+
         # A conversation across the two workers: exactly once, in order, both ways.
         there = (await far.call("start", {}))["conversation_id"]
         assert await far.expect("paired")
@@ -199,5 +280,5 @@ async def test_real_workers_deliver_only_where_the_conversation_is(cluster: Clus
         await far.close()
         await wait_for(lambda: subscribers("/chat", f"chatter:{there}") == 0)
     finally:
-        for p in (vera, wim, near, far):
+        for p in (vera, wim, sam, near, far):
             await p.close()
