@@ -518,9 +518,9 @@ class TargetedManager(DirectManager):
         elif method == "release":
             self.watch.release(str(body.get("ch")), host)
         elif method == "roll":
-            held = sorted(ch for ch in self.holders.wanted if self._sparse(ch))
+            sparse = sorted(ch for ch in self.holders.wanted if self._sparse(ch))
             self._send([self._channel_of_worker(host)],
-                       {"m": "holding", "n": body.get("n"), "chs": held})
+                       {"m": "holding", "n": body.get("n"), "chs": sparse})
         elif method == "noted":
             self.watch.noted(host, str(body.get("n")))
         elif method == "holding":
