@@ -89,6 +89,7 @@ class TargetedManager(DirectManager):
         self._listen_client = aioredis.Redis.from_url(
             url, socket_connect_timeout=2, socket_timeout=None, socket_keepalive=True,
             health_check_interval=0, retry=Retry(NoBackoff(), 0))
+        self._rooms = f"{prefix}sio:r:"  # room channels: <this><namespace>:<room>
         self.worker_channel = self._channel_of_worker(self.host_id)
         self.all_channel = f"{prefix}sio:all"
         self.holders = Holders()  # the rooms held here, and who else holds them
@@ -113,12 +114,13 @@ class TargetedManager(DirectManager):
         return f"{self.prefix}sio:w:{host}"
 
     def room_channel(self, namespace: str, room: str) -> str:
-        return f"{self.prefix}sio:r:{namespace}:{room}"
+        return f"{self._rooms}{namespace}:{room}"
 
     def _sparse(self, channel: str) -> bool:
-        """Whether a room channel (`<prefix>sio:r:<namespace>:<room>`) is a sparse room's."""
-        room = channel[len(self.prefix) + 6:].partition(":")[2]
-        return channel.startswith(self.prefix + "sio:r:") and room.startswith(SPARSE_PREFIXES)
+        """Whether a room channel (`room_channel`) is a sparse room's."""
+        if not channel.startswith(self._rooms):
+            return False
+        return channel[len(self._rooms):].partition(":")[2].startswith(SPARSE_PREFIXES)
 
     def worker_of(self, room: Any) -> str | None:
         """The worker holding the socket `room` names, when it is a socket id."""
@@ -433,7 +435,6 @@ class TargetedManager(DirectManager):
         while True:
             pubsub = self._listen_client.pubsub()
             self.holders.reset()  # until shaken hands again, every emit is published
-            self.watch.reset()
             try:
                 rooms = sorted(self.holders.wanted)
                 waiters = [(room, self._expect(room)) for room in rooms]

@@ -31,6 +31,11 @@ class Shake:
     needed: int | None = None  # receivers of the hello other than this worker
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
+    @property
+    def answered(self) -> bool:
+        """Redis said how many received it, and that many have answered."""
+        return self.needed is not None and len(self.acks) >= self.needed
+
 
 class Watch:
     """Which *sparse* rooms (usually held by nobody: `monitor:<conversation>`) other workers
@@ -94,7 +99,7 @@ class Watch:
 
     def _check_roll(self) -> None:
         roll = self.roll
-        if roll is not None and roll.needed is not None and len(roll.acks) >= roll.needed:
+        if roll is not None and roll.answered:
             self.known = True
             self.roll = None
             roll.done.set()
@@ -115,7 +120,7 @@ class Watch:
         self._check(shake)
 
     def _check(self, shake: Shake) -> None:
-        if shake.needed is not None and len(shake.acks) >= shake.needed:
+        if shake.answered:
             self.shakes.pop(shake.nonce, None)
             shake.done.set()
 
@@ -178,7 +183,7 @@ class Holders:
             self._check(channel, shake)
 
     def _check(self, channel: str, shake: Shake) -> None:
-        if shake.needed is None or len(shake.acks) < shake.needed:
+        if not shake.answered:
             return
         if self.shakes.get(channel) is shake:
             del self.shakes[channel]
