@@ -5,7 +5,8 @@
         --load 200 --duration 8                                      # quick: does it work
 
 In one run, against `chatserver serve` (bench/harness/ generators, one throwaway redis-server
-without persistence, one SQLite file per server):
+without persistence, one SQLite file per server, or with `--database postgresql` a throwaway
+PostgreSQL server beside Redis, a database per server):
 
 1. saturation: the offered load is raised step by step (`--rates`) until p99 > 50 ms, for one
    process without Redis and for one worker on Redis; ratio 1 = the best delivered msgs/s on
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import math
 import os
 import re
@@ -38,7 +40,10 @@ from bench.harness.machine import cpu_model, loadavg
 from bench.harness.measure import P99_TARGET_MS, Row, best, measure, saturate
 from bench.harness.report import print_table
 from bench.harness.servers import setup_chatserver, start_chatserver
+from tests.live.postgres_server import PostgresServer
 from tests.live.redis_server import RedisServer
+
+HALF = "half load: 1 worker, Redis"
 
 
 def cpu_list(text: str) -> list[int]:
@@ -70,6 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--capacity", type=int, default=6)
     p.add_argument("--repeat", type=int, default=1,
                    help="CPU runs per worker count, interleaved; the median counts")
+    p.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite",
+                   help="one SQLite file per server (the default), or a throwaway PostgreSQL "
+                        "server (production's database) on the other cores, a database per server")
+    p.add_argument("--half", action=argparse.BooleanOptionalAction, default=True,
+                   help="also run 1 worker at half the load (what each of 2 workers carries): "
+                        "a reference, reported")
     p.add_argument("--skip-saturation", action="store_true")
     p.add_argument("--py-spy", metavar="DIR",
                    help="sample the server (every worker) with py-spy during each measured step "
@@ -83,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     volunteers = [f"vol{i:04d}" for i in range(math.ceil(args.conversations / args.capacity))]
     print(f"machine: {os.cpu_count()} CPUs ({cpu_model()}), load average {loadavg()}; server on "
           f"cores {server_cpus or 'any'}, Redis and {args.generators} generators on {others}; "
-          f"{args.conversations} conversations", flush=True)
+          f"{args.conversations} conversations, {args.database}", flush=True)
     base = {"CHATSERVER_REDACTOR": "false", "CHATSERVER_SQLITE_SYNCHRONOUS": "NORMAL",
             "CHATSERVER_MAX_QUEUE": str(args.conversations + 10),
             "CHATSERVER_MAX_CAPACITY": str(max(6, args.capacity)),
@@ -92,6 +103,14 @@ def main(argv: list[str] | None = None) -> int:
             "CHATSERVER_ADDRESS_RATE_BURST": "10000"}
     redis = RedisServer(Path(tempfile.mkdtemp(prefix="workersbench-redis-")))
     redis.start()
+    postgres = PostgresServer() if args.database == "postgresql" else None
+    if postgres is not None:
+        postgres.start()
+        if others and postgres.proc is not None:
+            for pid in _tree(postgres.proc.pid):  # its backends, forked later, inherit it
+                with contextlib.suppress(ProcessLookupError):
+                    os.sched_setaffinity(pid, set(others))
+    databases = itertools.count(1)
     if others and redis.proc is not None:
         os.sched_setaffinity(redis.proc.pid, set(others))
     on_redis = {"CHATSERVER_REDIS_URL": redis.url}
@@ -101,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
 
     def server(n: int, extra: dict[str, str]) -> object:
         redis.command("FLUSHALL")
+        if postgres is not None:
+            extra = {**extra, "CHATSERVER_DATABASE_URL":
+                     postgres.create_database(f"bench{next(databases)}")}
         srv = start_chatserver(pin, {**base, **extra}, volunteers, "--workers", str(n),
                                within=120)
         if pin is None and server_cpus:
@@ -122,11 +144,14 @@ def main(argv: list[str] | None = None) -> int:
                     gens.all({"op": "close"}, 60)
                 finally:
                     srv.stop()  # type: ignore[attr-defined]
-        interval = 2 * args.conversations / args.load
-        for n in [n for _ in range(args.repeat) for n in counts]:  # interleaved: 1,2,4,1,2,4...
-            mode = f"cpu: {n} worker{'s' if n > 1 else ''}, Redis"
-            print(f"\n{mode} at {args.load:.0f} msgs/s", flush=True)
-            srv = server(n, on_redis)
+        # interleaved: 1, 2, 4, 1 at half the load, 1, 2, 4, ... (0 stands for the last)
+        plan = [n for _ in range(args.repeat) for n in [*counts, *([0] if args.half else [])]]
+        for n in plan:
+            load = args.load / 2 if n == 0 else args.load
+            interval = 2 * args.conversations / load
+            mode = HALF if n == 0 else f"cpu: {n} worker{'s' if n > 1 else ''}, Redis"
+            print(f"\n{mode} at {load:.0f} msgs/s", flush=True)
+            srv = server(max(n, 1), on_redis)
             try:
                 redis.command("CONFIG", "RESETSTAT")
                 row, _ = measure(gens, srv, mode, args.conversations, interval,  # type: ignore[arg-type]
@@ -142,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         gens.quit()
         redis.stop()
         shutil.rmtree(redis.workdir, ignore_errors=True)
+        if postgres is not None:
+            postgres.stop()
 
     print("\nall runs:")
     print_table(rows)
@@ -158,14 +185,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| ratio 1: Redis / no Redis | {r1:.0%} | >= 70% | "
                   f"{'yes' if r1 >= 0.70 else 'NO'} |")
     cpu: dict[int, Row] = {}
-    for n in counts:
-        runs = sorted((r for r in rows if r.mode.startswith(f"cpu: {n} worker")),
+    for n in [*counts, 0]:
+        runs = sorted((r for r in rows if (r.mode == HALF if n == 0
+                                           else r.mode.startswith(f"cpu: {n} worker"))),
                       key=ms_per_message)
         if runs:
             cpu[n] = runs[(len(runs) - 1) // 2]  # the median (the lower one of an even count)
             each = ", ".join(f"{ms_per_message(r):.3f}" for r in runs)
             r = cpu[n]
-            print(f"| CPU per delivered msg, {n} worker(s) at {r.offered:.0f} offered "
+            print(f"| CPU per delivered msg, {max(n, 1)} worker(s) at {r.offered:.0f} offered "
                   f"({r.delivered:.0f} delivered, p99 {r.p99:.1f} ms, {r.errors} errors)"
                   f"{f'; median of {each}' if len(runs) > 1 else ''} "
                   f"| {ms_per_message(r):.3f} ms | | |")
@@ -176,6 +204,13 @@ def main(argv: list[str] | None = None) -> int:
                 met = "" if target is None else ("yes" if ratio <= target else "NO")
                 print(f"| {label}: CPU/msg {n} workers / 1 worker | {ratio:.2f}x | "
                       f"{'<= 1.25x' if target else 'reported'} | {met} |")
+    if 0 in cpu:
+        print(f"| reference: CPU/msg 1 worker at half the load / at the load (what a lighter "
+              f"load costs per message) | {ms_per_message(cpu[0]) / ms_per_message(cpu[1]):.2f}x"
+              f" | reported | |")
+        if 2 in cpu:
+            print(f"| reference: CPU/msg 2 workers / 1 worker at half the load (each carries "
+                  f"half) | {ms_per_message(cpu[2]) / ms_per_message(cpu[0]):.2f}x | reported | |")
     return 0
 
 

@@ -18,9 +18,10 @@ from Redis. `TargetedManager` replaces it when `CHATSERVER_REDIS_URL` is set:
   or a disconnect of a socket held elsewhere goes to that worker's own channel only. A named
   acknowledgement (`transport.NamedAck`, the volunteer's message) does not travel back at all:
   the worker holding the socket runs it.
-- Every worker publishes through one connection, in the order it emitted, batching what
-  queued up meanwhile into one pipeline; every worker reads through one connection. So events
-  from one worker reach each socket in the order they were emitted (per conversation, too).
+- Every worker publishes through one connection, in the order it emitted, what one turn of
+  the event loop emitted in one write, without waiting for the replies; every worker reads
+  through one connection (both spoken to in RESP directly, resp.py). So events from one
+  worker reach each socket in the order they were emitted (per conversation, too).
 - Sparse rooms (`monitor:<conversation>`, held by nobody while no supervisor reads along) are
   published only while some worker holds them: every worker follows who holds which on one
   channel (holders.Watch: a roll call when it (re)subscribes, `hold`/`noted` before
@@ -29,9 +30,9 @@ from Redis. `TargetedManager` replaces it when `CHATSERVER_REDIS_URL` is set:
 - An emit to several rooms is published once per room channel and carries an id; a worker
   holding several of the rooms delivers the first copy to the union of its local sockets and
   drops the others: each socket gets it exactly once.
-- Redis away: local delivery goes on; what cannot be published is dropped with a warning
-  (as the library's manager did); the listener reconnects with backoff and subscribes again
-  to every room this worker still holds.
+- Redis away: local delivery goes on; what is emitted meanwhile waits (up to MAX_BACKLOG)
+  for the publisher to reconnect and is dropped with a warning when it cannot; the listener
+  reconnects with backoff and subscribes again to every room this worker still holds.
 
 The wire format is JSON (the server never sends bytes: transport.ChatPacket), prefixed with
 the publishing worker's id so that a worker skips its own echoes without decoding them."""
@@ -44,23 +45,24 @@ import contextlib
 import json
 import logging
 import secrets
+from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
 import redis.asyncio as aioredis
 from bidict import ValueDuplicationError
 from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
 
 from chatserver.live.holders import Holders, Watch
+from chatserver.live.resp import RespConnection, command
 from chatserver.realtime.transport import DirectManager, NamedAck
 
 log = logging.getLogger(__name__)
 
 HOST_LEN = 12
 MAX_BACKLOG = 20_000  # events waiting for Redis; beyond this they are dropped (Redis is away)
-BATCH = 512
+MAX_BUFFERED = 32 << 20  # bytes written and not yet taken by Redis; beyond this, dropped
 MAX_REMOTE_ACKS = 10_000  # sockets elsewhere with acknowledgements outstanding, remembered
 SUBSCRIBE_WAIT = 2.0  # seconds enter_room waits for Redis to confirm a new subscription
 ROLL_RETRY = 5.0  # seconds before a roll call that not every worker answered is tried again
@@ -79,26 +81,29 @@ class TargetedManager(DirectManager):
         self.prefix = prefix
         self.host_id = secrets.token_hex(HOST_LEN // 2)
         self._mark = self.host_id.encode()
-        # A connection idle for a second is checked (PING) before use: after a Redis restart
-        # the first batch is not sent into a dead socket.
-        self.redis = client or aioredis.Redis.from_url(
-            url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=1)
-        # Read through a connection with no read timeout: it may be idle for long.
-        # No retries underneath: a silent reconnect would lose the subscriptions; the listener
-        # reconnects itself and subscribes again.
-        self._listen_client = aioredis.Redis.from_url(
+        # For the odd command (tests, tools); events travel through the two RESP connections
+        # below, made as this pool makes its own: no read timeout (the reader may be idle for
+        # long), no retries underneath (a silent reconnect would lose the subscriptions; the
+        # publisher and the listener reconnect themselves).
+        self.redis = client or aioredis.Redis.from_url(url, socket_connect_timeout=2,
+                                                       socket_timeout=5)
+        self._pool = aioredis.ConnectionPool.from_url(
             url, socket_connect_timeout=2, socket_timeout=None, socket_keepalive=True,
             health_check_interval=0, retry=Retry(NoBackoff(), 0))
+        self._pub: RespConnection | None = None  # the publishing connection while open
+        # Per SPUBLISH written, in order: who waits for its number of receivers (a handshake).
+        self._replies: collections.deque[asyncio.Future[int] | None] = collections.deque()
+        # Publishes waiting for the publishing connection (opening, or Redis away).
+        self._backlog: collections.deque[tuple[str, bytes, asyncio.Future[int] | None]] = \
+            collections.deque()
         self._rooms = f"{prefix}sio:r:"  # room channels: <this><namespace>:<room>
         self.worker_channel = self._channel_of_worker(self.host_id)
         self.all_channel = f"{prefix}sio:all"
         self.holders = Holders()  # the rooms held here, and who else holds them
         self.sparse_channel = f"{prefix}sio:sparse"
         self.watch = Watch()  # the sparse rooms other workers hold
-        self._pubsub: Any = None  # the listener's PubSub while connected
+        self._pubsub: RespConnection | None = None  # the listener's connection while subscribed
         self._pending: dict[str, collections.deque[asyncio.Future[None]]] = {}
-        self._outbox: asyncio.Queue[tuple[str, bytes, asyncio.Future[int] | None]] = \
-            asyncio.Queue()
         self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._remote_acks: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._chores: set[asyncio.Task[None]] = set()
@@ -170,9 +175,10 @@ class TargetedManager(DirectManager):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
-        for client in (self.redis, self._listen_client):
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(client.aclose(), 2)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.redis.aclose(), 2)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._pool.disconnect(), 2)
 
     # -- connections and rooms -----------------------------------------------------------------
 
@@ -274,45 +280,90 @@ class TargetedManager(DirectManager):
         if len(channels) > 1:
             self._seq += 1
             body["id"] = f"{self.host_id}:{self._seq}"
-        if self._outbox.qsize() >= MAX_BACKLOG:
-            self.counters["dropped"] += len(channels)
-            log.warning("socket.io events dropped: Redis is not keeping up or away")
-            return
         raw = self._raw(body)
         for ch in channels:
-            self._outbox.put_nowait((ch, raw, None))
+            self._publish(ch, raw)
 
     def _raw(self, body: dict[str, Any]) -> bytes:
         return self._mark + b"|" + json.dumps(body, separators=(",", ":")).encode()
 
+    def _publish(self, channel: str, raw: bytes,
+                 receivers: asyncio.Future[int] | None = None) -> None:
+        """Publish in emit order: written at once while the publishing connection is open,
+        else kept (up to MAX_BACKLOG) until it is; `receivers` gets the number of workers
+        that received it. What cannot be published is dropped with a warning."""
+        pub = self._pub
+        try:
+            if pub is not None:
+                if pub.buffered < MAX_BUFFERED:
+                    pub.write(command("SPUBLISH", channel, raw))
+                    self._replies.append(receivers)
+                    self.counters["published"] += 1
+                    return
+            elif len(self._backlog) < MAX_BACKLOG:
+                self._backlog.append((channel, raw, receivers))
+                return
+        except ConnectionError:
+            pass  # closed meanwhile: the publisher opens a new one
+        self.counters["dropped"] += 1
+        log.warning("socket.io events dropped: Redis is not keeping up or away")
+        if receivers is not None and not receivers.done():
+            receivers.set_exception(ConnectionError("not published"))
+
     async def _publisher(self) -> None:
-        """Publish in emit order, what queued up meanwhile in one pipeline (one round trip)."""
+        """Keep the publishing connection open: publish what waited meanwhile, then read the
+        replies (each SPUBLISH's number of receivers) in order. Reconnects with backoff;
+        what waits for a connection that cannot be opened is dropped with a warning."""
+        delay = 0.2
         while True:
-            batch = [await self._outbox.get()]
-            while len(batch) < BATCH and not self._outbox.empty():
-                batch.append(self._outbox.get_nowait())
-            for attempt in (1, 2):
-                try:
-                    pipe = self.redis.pipeline(transaction=False)
-                    for ch, raw, _ in batch:
-                        pipe.execute_command("SPUBLISH", ch, raw)
-                    results = await pipe.execute()
-                    self.counters["published"] += len(batch)
-                    for (_, _, receivers), n in zip(batch, results, strict=True):
-                        if receivers is not None and not receivers.done():
-                            receivers.set_result(int(n))
-                    break
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - lives as long as the worker
-                    if attempt == 1 and isinstance(exc, ConnectionError | RedisConnectionError):
-                        continue  # a connection that died meanwhile: once more, on a new one
-                    self.counters["dropped"] += len(batch)
+            try:
+                pub = await RespConnection.open(self._pool)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - lives as long as the worker
+                if self._backlog:
+                    self.counters["dropped"] += len(self._backlog)
                     log.warning("socket.io events to other workers lost (%s)",
                                 type(exc).__name__)
-                    for _, _, receivers in batch:
-                        if receivers is not None and not receivers.done():
-                            receivers.set_exception(exc)
+                    self._fail((receivers for *_, receivers in self._backlog), exc)
+                    self._backlog.clear()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                continue
+            delay = 0.2
+            self._pub = pub
+            waiting, self._backlog = self._backlog, collections.deque()
+            for channel, raw, receivers in waiting:
+                self._publish(channel, raw, receivers)
+            try:
+                while True:
+                    for reply in await pub.read():
+                        receivers = self._replies.popleft() if self._replies else None
+                        if isinstance(reply, Exception):
+                            self.counters["dropped"] += 1
+                            log.warning("socket.io event to other workers refused (%s)", reply)
+                            if receivers is not None and not receivers.done():
+                                receivers.set_exception(reply)
+                        elif receivers is not None and not receivers.done():
+                            receivers.set_result(int(reply))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - lives as long as the worker
+                if self._replies:
+                    log.warning("socket.io events to other workers may be lost (%s)",
+                                type(exc).__name__)
+                self._fail(self._replies, exc)
+                self._replies.clear()
+            finally:
+                self._pub = None
+                await pub.close()
+
+    @staticmethod
+    def _fail(waiting: Iterable[asyncio.Future[int] | None], exc: BaseException) -> None:
+        """Those waiting for publishes that were not made learn it."""
+        for receivers in waiting:
+            if receivers is not None and not receivers.done():
+                receivers.set_exception(ConnectionError(str(exc)))
 
     # -- subscriptions -------------------------------------------------------------------------
 
@@ -324,11 +375,8 @@ class TargetedManager(DirectManager):
         if pubsub is None or not self.subscribed:
             return  # Redis is away: the listener subscribes to every wanted room when back
         waiter = self._expect(channel)
-        try:
-            await pubsub.execute_command("SSUBSCRIBE", channel)
-        except Exception as exc:  # noqa: BLE001 - the listener resubscribes on reconnect
-            log.warning("subscribing to a room failed (%s)", type(exc).__name__)
-            return
+        if not self._listener_write("SSUBSCRIBE", channel):
+            return  # closed meanwhile: the listener subscribes to it again when back
         await self._handshake(channel, waiter)
         if self._sparse(channel):
             await self._announce(channel)
@@ -340,8 +388,8 @@ class TargetedManager(DirectManager):
             return
         shake = self.watch.announce()
         receivers: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._outbox.put_nowait((self.sparse_channel, self._raw(
-            {"m": "hold", "ch": channel, "n": shake.nonce}), receivers))
+        self._publish(self.sparse_channel,
+                      self._raw({"m": "hold", "ch": channel, "n": shake.nonce}), receivers)
         try:
             self.watch.counted(shake, await asyncio.wait_for(asyncio.shield(receivers),
                                                              SUBSCRIBE_WAIT))
@@ -362,8 +410,8 @@ class TargetedManager(DirectManager):
         while self.subscribed and not self.watch.known:
             roll = self.watch.reset()
             receivers: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-            self._outbox.put_nowait((self.sparse_channel, self._raw({"m": "roll", "n": roll.nonce}),
-                                     receivers))
+            self._publish(self.sparse_channel, self._raw({"m": "roll", "n": roll.nonce}),
+                          receivers)
             try:
                 self.watch.counted_roll(await asyncio.wait_for(asyncio.shield(receivers),
                                                                SUBSCRIBE_WAIT))
@@ -386,8 +434,7 @@ class TargetedManager(DirectManager):
                 return
             shake = self.holders.begin(channel)
             receivers: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-            self._outbox.put_nowait((channel, self._raw({"m": "hello", "n": shake.nonce}),
-                                     receivers))
+            self._publish(channel, self._raw({"m": "hello", "n": shake.nonce}), receivers)
             self.holders.counted(channel, shake,
                                  await asyncio.wait_for(asyncio.shield(receivers), SUBSCRIBE_WAIT))
             await asyncio.wait_for(shake.done.wait(), SUBSCRIBE_WAIT)
@@ -399,18 +446,22 @@ class TargetedManager(DirectManager):
     def _unsubscribe(self, channel: str) -> None:
         self.holders.drop(channel)
         if self._pubsub is not None:
-            self._outbox.put_nowait((channel, self._raw({"m": "bye"}), None))
+            self._publish(channel, self._raw({"m": "bye"}))
             if self._sparse(channel):
-                self._outbox.put_nowait((self.sparse_channel, self._raw(
-                    {"m": "release", "ch": channel}), None))
-            self._chore(self._send_unsubscribe(channel))
+                self._publish(self.sparse_channel, self._raw({"m": "release", "ch": channel}))
+            self._listener_write("SUNSUBSCRIBE", channel)
 
-    async def _send_unsubscribe(self, channel: str) -> None:
+    def _listener_write(self, *args: str) -> bool:
+        """A (un)subscription on the listener's connection; False when it is not open (the
+        listener subscribes to every wanted room when it is back)."""
         pubsub = self._pubsub
-        if pubsub is None or channel in self.holders.wanted:
-            return  # someone joined again in the meantime: keep listening
-        with contextlib.suppress(Exception):
-            await pubsub.execute_command("SUNSUBSCRIBE", channel)
+        if pubsub is None:
+            return False
+        try:
+            pubsub.write(command(*args))
+        except ConnectionError:
+            return False
+        return True
 
     def _confirmed(self, channel: str) -> None:
         waiters = self._pending.get(channel)
@@ -433,14 +484,15 @@ class TargetedManager(DirectManager):
     async def _listen(self) -> None:
         delay = 0.2
         while True:
-            pubsub = self._listen_client.pubsub()
             self.holders.reset()  # until shaken hands again, every emit is published
+            pubsub: RespConnection | None = None
             try:
+                pubsub = await RespConnection.open(self._pool)
                 rooms = sorted(self.holders.wanted)
                 waiters = [(room, self._expect(room)) for room in rooms]
                 own = [self._expect(self.worker_channel), self._expect(self.sparse_channel)]
-                await pubsub.execute_command("SSUBSCRIBE", self.worker_channel, self.all_channel,
-                                             self.sparse_channel, *rooms)
+                pubsub.write(command("SSUBSCRIBE", self.worker_channel, self.all_channel,
+                                     self.sparse_channel, *rooms))
                 self._pubsub = pubsub
                 subscribed_before, self.subscribed = self.subscribed, True
                 self._chore(self._roll_call(own))
@@ -452,8 +504,8 @@ class TargetedManager(DirectManager):
                     log.info("socket.io delivery between workers restored")
                 delay = 0.2
                 while True:
-                    message = await pubsub.parse_response(block=True)
-                    await self._handle_raw(pubsub, message)
+                    for message in await pubsub.read():
+                        await self._handle_raw(pubsub, message)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the listener lives as long as the worker
@@ -467,10 +519,13 @@ class TargetedManager(DirectManager):
                 self._pubsub = None
                 self.watch.reset()  # what others hold is not followed while not listening
                 self._release_waiters()
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                if pubsub is not None:
+                    await pubsub.close()
 
-    async def _handle_raw(self, pubsub: Any, message: Any) -> None:
+    async def _handle_raw(self, pubsub: RespConnection, message: Any) -> None:
+        if isinstance(message, Exception):
+            log.warning("Redis refused a subscription (%s)", message)
+            return
         if not isinstance(message, list) or len(message) < 3:
             return
         kind = message[0]
@@ -498,8 +553,8 @@ class TargetedManager(DirectManager):
             if channel not in self.holders.wanted and channel not in (
                     self.worker_channel, self.all_channel, self.sparse_channel):
                 # Left again while the subscription was on its way.
-                with contextlib.suppress(Exception):
-                    await pubsub.execute_command("SUNSUBSCRIBE", channel)
+                with contextlib.suppress(ConnectionError):
+                    pubsub.write(command("SUNSUBSCRIBE", channel))
 
     def _membership(self, body: dict[str, Any], host: str, channel: str) -> bool:
         """Handshake messages about who holds a room (holders.py); False for anything else."""

@@ -18,6 +18,7 @@ from engineio import packet as eio_packet
 
 from chatserver.live.delivery import TargetedManager
 from chatserver.realtime.transport import ChatPacket, NamedAck
+from tests.harness.processes import free_port
 from tests.live.redis_server import RedisServer
 from tests.scale.conftest import Cluster, wait_for
 
@@ -104,6 +105,41 @@ async def test_a_conversation_held_by_one_worker_is_never_sent_to_another(
     assert await numsub(a, "/staff", "user:v1") == 1
     assert await numsub(a, "/staff", "monitor:c1") == 0
 
+
+
+async def test_events_emitted_before_the_publisher_connected_go_out_in_order(
+        redis: RedisServer) -> None:
+    prefix = f"t{uuid.uuid4().hex[:6]}:"
+    a, b = Node(redis.url, prefix), Node(redis.url, prefix)
+    b.manager.start()
+    try:
+        await wait_for(lambda: b.manager.watch.known)
+        sid = await b.connect("/chat", "chatter:c1")
+        for i in range(50):  # a has no connection to Redis yet: they wait for it
+            await a.sio.emit("message", {"seq": i}, room="chatter:c1", namespace="/chat")
+        assert a.manager.counters["published"] == 0
+        a.manager.start()
+        await wait_for(lambda: len(b.got[sid]) >= 50)
+        assert [d["seq"] for _, d in b.got[sid]] == list(range(50))
+        assert a.manager.counters["dropped"] == 0
+    finally:
+        await a.manager.close()
+        await b.manager.close()
+
+
+async def test_events_for_a_redis_that_cannot_be_reached_are_dropped_not_kept() -> None:
+    manager = TargetedManager(f"redis://127.0.0.1:{free_port()}/0")  # nobody listens there
+    sio = socketio.AsyncServer(async_mode="asgi", client_manager=manager, serializer=ChatPacket)
+    for i in range(3):
+        await sio.emit("message", {"seq": i}, room="chatter:c1", namespace="/chat")
+    manager.start()
+    try:
+        await wait_for(lambda: manager.counters["dropped"] == 3)
+        await sio.emit("message", {"seq": 3}, room="chatter:c1", namespace="/chat")
+        await wait_for(lambda: manager.counters["dropped"] == 4)  # the next attempt fails too
+        assert manager.counters["published"] == 0
+    finally:
+        await manager.close()
 
 
 async def test_a_conversation_across_two_workers_exactly_once_in_order(
