@@ -42,6 +42,7 @@ class RespConnection:
         self._writer = writer
         self._parser = hiredis.Reader()
         self._out: list[bytes] = []
+        self._out_bytes = 0  # len of what is in _out, kept as it grows (read per publish)
 
     @classmethod
     async def open(cls, pool: aioredis.ConnectionPool) -> RespConnection:
@@ -61,16 +62,17 @@ class RespConnection:
         if not self._out:
             asyncio.get_running_loop().call_soon(self._flush)
         self._out.append(data)
+        self._out_bytes += len(data)
 
     def _flush(self) -> None:
-        data, self._out = b"".join(self._out), []
+        data, self._out, self._out_bytes = b"".join(self._out), [], 0
         if data and not self._writer.transport.is_closing():
             self._writer.write(data)
 
     @property
     def buffered(self) -> int:
         """Bytes written and not yet sent (Redis slow or away)."""
-        return self._writer.transport.get_write_buffer_size() + sum(map(len, self._out))
+        return self._writer.transport.get_write_buffer_size() + self._out_bytes
 
     async def read(self) -> list[Any]:
         """The replies and pushes that arrived (at least one), in order; a Redis error
@@ -86,6 +88,6 @@ class RespConnection:
         return replies
 
     async def close(self) -> None:
-        self._out = []
+        self._out, self._out_bytes = [], 0
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._conn.disconnect(), 2)
