@@ -60,7 +60,10 @@ async def _resume(ctx: Context, chatter: ChatterConnection, row: ConversationRec
     if anchor is not None:
         missed = await messages.of_conversation(cid, anchor.seq)
     else:
-        since = max(row.delivered_seq, conv.delivered_seq if conv else 0)
+        # The database has an acknowledgement once its mark is committed (db.MARK_DELAY); one
+        # that reached this worker just before a reload counts already.
+        since = max(row.delivered_seq, conv.delivered_seq if conv else 0,
+                    messages.acknowledged(cid))
         missed = [m for m in await messages.of_conversation(cid, since)
                   if m.sender != "chatter"]
     # What the chatter saw before may have been redacted since: its text as it is now.

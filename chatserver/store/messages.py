@@ -7,6 +7,7 @@ key and destroys the old one."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,9 @@ from chatserver.store.sealing import Sealer, conversation_version, seal_under
 from chatserver.store.sqlite_writer import Delivered
 
 Opener = Callable[[str, str], str]
+
+# Conversations whose latest delivery acknowledgement this worker remembers (`acknowledged`).
+ACKED_REMEMBERED = 20_000
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,9 @@ class Messages:
         self.db = db
         self.sealer = sealer
         self.keys = keys
+        # The highest acknowledged seq per conversation seen here, oldest forgotten first: the
+        # database has it only once the mark is committed (within db.MARK_DELAY and a batch).
+        self._acked: OrderedDict[str, int] = OrderedDict()
 
     async def add(
         self,
@@ -95,7 +102,17 @@ class Messages:
     def mark_delivered(self, conversation_id: str, seq: int) -> None:
         """The chatter acknowledged the conversation's messages up to `seq`; recorded with the
         next message, within `db.MARK_DELAY` at the latest (nobody waits for it)."""
+        if seq > self._acked.get(conversation_id, 0):
+            self._acked[conversation_id] = seq
+            self._acked.move_to_end(conversation_id)
+            if len(self._acked) > ACKED_REMEMBERED:
+                self._acked.popitem(last=False)
         self.db.mark_delivered(Delivered(conversation_id, seq))
+
+    def acknowledged(self, conversation_id: str) -> int:
+        """The highest seq acknowledged on this worker, committed or not yet (0: none seen):
+        a reload right after an acknowledgement must not get that message again."""
+        return self._acked.get(conversation_id, 0)
 
     async def _opened(self, conversation_id: str, rows: Sequence[Row[Any]],
                       duplicate: bool = False) -> list[MessageRow]:

@@ -156,6 +156,22 @@ async def test_resume_after_the_end_sends_only_what_was_not_acknowledged(server:
     assert [m["text"] for m in ack["messages"]] == ["vier"]
 
 
+async def test_a_reload_right_after_an_acknowledgement_does_not_get_the_message_again(
+    server: Server
+) -> None:
+    """The acknowledgement's database mark is committed a moment later (db.MARK_DELAY); a
+    resume in that moment (a page reloaded at once) must already count it."""
+    chatter, vera, cid, token = await paired(server)
+    assert (await vera.call("message", {"conversation_id": cid, "text": "gezien"}))["ok"]
+    assert (await chatter.expect("message"))["text"] == "gezien"
+    # handled after the acknowledgement the client sent on receipt (same socket, in order)
+    assert (await chatter.call("typing", {"typing": True}))["ok"]
+    await chatter.close()
+    again = await server.chatter()
+    ack = await again.call("resume", {"resume_token": token})
+    assert ack["status"] == "active" and ack["messages"] == []
+
+
 async def test_resume_after_a_restart_sends_only_what_was_not_acknowledged(
     settings: Settings,
 ) -> None:
