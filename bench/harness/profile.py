@@ -30,7 +30,7 @@ class Spy:
         self.out = Path(out_dir) / f"{name}.txt"
         self.proc = spawn(
             [PY_SPY, "record", "--pid", str(srv.pid), "--duration", str(int(seconds)),
-             "--rate", "200", "--nonblocking", "--subprocesses", "--gil", "--format", "raw", "-o", str(self.out)],
+             "--rate", os.environ.get("PY_SPY_RATE", "200"), "--nonblocking", "--subprocesses", "--gil", "--format", "raw", "-o", str(self.out)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def done(self, top: int = 20) -> None:
