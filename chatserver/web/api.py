@@ -61,14 +61,19 @@ class Api:
 
     async def healthz(self, request: Request) -> Response:
         """200 when the server can keep its promises; 503 when the database or Redis is down,
-        the redactor failed, or retention is more than a day overdue."""
+        delivery between workers is not subscribed, the redactor failed, or retention is more
+        than a day overdue."""
         database = await self.ctx.store.db.ping()
         healthy = database
         body: dict[str, Any] = {"database": "ok" if database else "unavailable"}
         if self.settings.redis_url:
             redis = await self.ctx.live.ping()
-            healthy = healthy and redis
+            # Events between workers travel on the delivery listener's subscriptions: while it
+            # is not subscribed (Redis restarting), a message to a socket elsewhere waits.
+            delivery = bool(getattr(self.ctx.outbox.sio.manager, "subscribed", True))
+            healthy = healthy and redis and delivery
             body["redis"] = "ok" if redis else "unavailable"
+            body["delivery"] = "ok" if delivery else "unavailable"
         redactor = self.ctx.redactor.status
         healthy = healthy and redactor != "failed"
         if database:

@@ -28,14 +28,16 @@ async def test_redis_restart_mid_conversation(cluster: Cluster) -> None:
 
         cluster.redis.stop()  # kill -9: no persistence, everything live is gone
         for w in (a, b):
-            body = await asyncio.to_thread(w.wait_health, 503, 10)
+            body = await asyncio.to_thread(w.wait_health, 503, 10,
+                                           lambda b: b.get("delivery") == "unavailable")
             assert body["status"] == "unavailable" and body["redis"] == "unavailable"
         ack = await asyncio.wait_for(chatter.call("message", {"text": "tijdens"}), 10)
         assert ack["ok"] is False and ack["error"]["code"] == "unavailable"
 
         cluster.redis.start()  # same port, empty
         for w in (a, b):
-            await asyncio.to_thread(w.wait_health, 200, 30)
+            body = await asyncio.to_thread(w.wait_health, 200, 30)
+            assert body["delivery"] == "ok"  # the delivery listener is subscribed again
         # both workers listen again (Socket.IO's sharded channels and the live state's)
         await wait_for(lambda: subscribers(cluster, "cs:sio:all", "SHARDNUMSUB") == 2,
                        within=30)
