@@ -17,7 +17,7 @@ from typing import Any
 
 from chatserver.auth import ROLES, hash_password, new_totp_secret, totp_uri
 from chatserver.clock import Clock
-from chatserver.config import Settings
+from chatserver.config import SERVE_SECRETS_FROM_DATA_DIR, Settings
 from chatserver.errors import ConfigError
 from chatserver.store import Store
 from chatserver.store.keys import SEALED, new_key, totp_context
@@ -142,6 +142,10 @@ def serve_command(settings: Settings, args: argparse.Namespace) -> int:
         if args.workers > 1:
             # A worker imports the whole app (seconds on a busy machine): uvicorn's default of 5 s
             # to answer its supervisor's health check killed workers before they ever started.
+            # The workers build their settings again: they may use keys in the data
+            # directory exactly when this process may (bare uvicorn may not).
+            os.environ[SERVE_SECRETS_FROM_DATA_DIR] = (
+                "1" if _may_use_data_dir_secrets(args) else "0")
             uvicorn.run("chatserver.asgi:app", workers=args.workers,
                         timeout_worker_healthcheck=30, **common)
         else:

@@ -151,6 +151,9 @@ def _secret_b64(path: Path) -> str:
 
 
 ENVIRONMENTS = ("development", "production")
+# Set by `chatserver serve --workers N` for its workers ("1": they may use keys kept in the
+# data directory, as it may); without it `chatserver.asgi` takes keys from the environment only.
+SERVE_SECRETS_FROM_DATA_DIR = "_CHATSERVER_SERVE_SECRETS_FROM_DATA_DIR"
 ROLE_NAMES = ("volunteer", "supervisor", "coordinator", "admin")
 # Secrets that production must get from its operator, never from files generated on the spot.
 PRODUCTION_SECRETS = ("CHATSERVER_DATA_KEY", "CHATSERVER_SECRET_KEY", "CHATSERVER_IP_HASH_KEY")
@@ -281,8 +284,10 @@ class Settings:
         elif not secrets_from_data_dir and missing_secrets(env):
             raise ConfigError(
                 "refusing to read or generate " + ", ".join(missing_secrets(env))
-                + " in the data directory on an address other than loopback: set them (and "
-                "CHATSERVER_ENV=production), or pass --dev for a development server"
+                + " in the data directory for a server that may be reached from outside (an address "
+                "other than loopback, or the app run by uvicorn directly): set them (and "
+                "CHATSERVER_ENV=production), or run `chatserver serve --dev` for a development "
+                "server"
             )
         data_dir = Path(env.get("CHATSERVER_DATA_DIR") or "./.chatserver").resolve()
         database_url = env.get("CHATSERVER_DATABASE_URL") or (

@@ -63,6 +63,26 @@ def test_an_outside_address_without_keys_is_refused_and_nothing_is_generated(
     assert key_files(data_dir) == []
 
 
+def test_the_app_run_by_uvicorn_directly_takes_keys_from_the_environment_only(
+    tmp_path: Path,
+) -> None:
+    """`uvicorn chatserver.asgi:app` cannot know which address it serves (docs/scaling.md
+    shows it with --workers 4): keys beside the data are not read or generated, even ones
+    that `chatserver serve` on loopback generated there before."""
+    data_dir = tmp_path / "data"
+    done = run([BIN / "uvicorn", "chatserver.asgi:app", "--host", "127.0.0.1", "--port", "1"],
+               capture_output=True, text=True, env=server_env(data_dir), cwd=ROOT, timeout=60)
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    assert "Traceback" not in output and "configuration error: refusing" in output, output
+    assert "uvicorn directly" in output and key_files(data_dir) == []
+    code, output = serve(data_dir, "127.0.0.1", "--workers", "2")  # generated on loopback
+    assert key_files(data_dir) == sorted(KEY_FILES)
+    done = run([BIN / "uvicorn", "chatserver.asgi:app", "--host", "127.0.0.1", "--port", "1"],
+               capture_output=True, text=True, env=server_env(data_dir), cwd=ROOT, timeout=60)
+    assert done.returncode == 2 and "refusing" in done.stdout + done.stderr
+
+
 def test_keys_already_in_the_data_directory_are_not_read_either(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     code, output = serve(data_dir, "127.0.0.1", "--workers", "2")  # loopback: generated ...
