@@ -49,6 +49,10 @@ class RunState:
     flag_ack: dict[str, float] = field(default_factory=dict)
     redacted_t: dict[str, float] = field(default_factory=dict)
     staff_redacted_t: dict[str, float] = field(default_factory=dict)
+    # Which messages were sent in the window, by whom ("chatter"/"volunteer"/"relay"), and
+    # which were received: the messages never delivered are named by direction (measure.py).
+    sent_ids: dict[str, str] = field(default_factory=dict)
+    recv_ids: list[str] = field(default_factory=list)
 
 
 class Generator:
@@ -78,6 +82,9 @@ class Generator:
                     return
                 self.state.recv_send.append(sent)
                 self.state.recv_recv.append(mono())
+                w0, w1 = self.state.window
+                if w0 <= sent <= w1:
+                    self.state.recv_ids.append(text[bar + 1:text.find("|", bar + 1)])
                 if "|P|" in text and data.get("from") == "chatter":
                     self.flag_candidates.append((client, data["conversation_id"], data["id"]))
         elif event == "paired":
@@ -91,6 +98,8 @@ class Generator:
             target.setdefault(data.get("message_id", ""), mono())
         elif event == "ended":
             self.state.errors["ended"] += 1
+        elif event == "requeued":  # its volunteer's socket went away: back in the queue
+            self.state.errors["requeued"] += 1
 
     def ack(self, client: WireClient, pending: tuple[float, str, Any], reply: Any) -> None:
         t, kind, extra = pending
@@ -233,6 +242,7 @@ class Generator:
                             "Gymnasium, mijn nummer is 06-12345678.")
                 else:
                     body = "| " + CHATTER_TEXTS[n % 3]
+                self._sent(t, f"{self.gid}.{n}", "chatter")
                 return c.frame("message", {"text": f"B{t:.6f}|{self.gid}.{n}{body}",
                                            "client_id": f"g{self.gid}-{n}"}, t, "msg")
 
@@ -241,6 +251,7 @@ class Generator:
             for conv in v.convs:
                 def volunteer(t: float, v: WireClient = v, conv: str = conv) -> str:
                     n = next(seq)
+                    self._sent(t, f"{self.gid}.{n}", "volunteer")
                     return v.frame("message", {"conversation_id": conv,
                                                "text": f"B{t:.6f}|{self.gid}.{n}| {VOLUNTEER_TEXT}"},
                                    t, "msg")
@@ -249,12 +260,18 @@ class Generator:
         for c in self.relay:
             def relay(t: float, c: WireClient = c) -> str:
                 n = next(seq)
+                self._sent(t, f"{self.gid}.{n}", "relay")
                 return c.frame("message", {"room": c.room,
                                            "text": f"B{t:.6f}|{self.gid}.{n}| {CHATTER_TEXTS[n % 3]}",
                                            "client_id": f"g{self.gid}-{n}"}, t, "msg")
 
             out.append((c, relay))
         return out
+
+    def _sent(self, t: float, mid: str, kind: str) -> None:
+        w0, w1 = self.state.window
+        if w0 <= t <= w1:
+            self.state.sent_ids[mid] = kind
 
     async def _send_loop(self, client: WireClient, build: Any, first: float, interval: float,
                          end: float) -> None:
@@ -378,6 +395,7 @@ class Generator:
             "flag_t": st.flag_t, "flag_ack": st.flag_ack, "redacted_t": st.redacted_t,
             "staff_redacted_t": st.staff_redacted_t,
             "latencies_while_flagging": flagging, "flagging_seconds": flagging_seconds,
+            "sent_ids": st.sent_ids, "recv_ids": st.recv_ids,
         }
 
     async def serve(self) -> None:

@@ -101,7 +101,14 @@ def measure(gens: Generators, srv: Server, mode: str, conversations: int, interv
     sent = sum(r["sent_in_window"] for r in replies)
     lost = sent - len(lat)
     if lost > 0:
-        errors["not-delivered"] += lost
+        # Named by direction (the receipt may be in another generator than the send).
+        received = {m for r in replies for m in r.get("recv_ids", ())}
+        kinds = Counter(kind for r in replies for m, kind in r.get("sent_ids", {}).items()
+                        if m not in received)
+        for kind, n in kinds.items():
+            errors[f"not-delivered:{kind}"] += n
+        if lost > sum(kinds.values()):
+            errors["not-delivered"] += lost - sum(kinds.values())
     row = Row(
         mode=mode, conversations=conversations,
         offered=sent / span,

@@ -77,6 +77,7 @@ def test_the_app_run_by_uvicorn_directly_takes_keys_from_the_environment_only(
     assert "Traceback" not in output and "configuration error: refusing" in output, output
     assert "uvicorn directly" in output and key_files(data_dir) == []
     code, output = serve(data_dir, "127.0.0.1", "--workers", "2")  # generated on loopback
+    assert code == 2 and "CHATSERVER_REDIS_URL" in output, output
     assert key_files(data_dir) == sorted(KEY_FILES)
     done = run([BIN / "uvicorn", "chatserver.asgi:app", "--host", "127.0.0.1", "--port", "1"],
                capture_output=True, text=True, env=server_env(data_dir), cwd=ROOT, timeout=60)
