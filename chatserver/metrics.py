@@ -74,6 +74,15 @@ class Meter:
         self.live_up = Gauge("chatserver_live_state_up",
                              "1 when the live state (queue, presence) could be read.", ["worker"],
                              registry=r)
+        self.delivery_up = Gauge(
+            "chatserver_delivery_subscribed", "1 while this worker's delivery listener is "
+            "subscribed, so events from other workers reach its sockets (absent without Redis).",
+            ["worker"], registry=r)
+        self.delivery_dropped = Counter(
+            "chatserver_delivery_dropped", "Socket.IO events for other workers that were dropped "
+            "(Redis away longer than the backlog holds, or refusing them; absent without Redis).",
+            ["worker"], registry=r)
+        self._dropped_seen = 0
 
     def observe_wait(self, seconds: float) -> None:
         self.waiting.labels(WORKER).observe(max(0.0, seconds))
@@ -88,6 +97,11 @@ class Meter:
         self.database_up.labels(WORKER).set(1 if database else 0)
         if ctx.settings.redis_url:
             self.redis_up.labels(WORKER).set(1 if await ctx.live.ping() else 0)
+            manager = ctx.outbox.sio.manager  # delivery.TargetedManager
+            self.delivery_up.labels(WORKER).set(1 if getattr(manager, "subscribed", False) else 0)
+            dropped = int(getattr(manager, "counters", {}).get("dropped", 0))
+            self.delivery_dropped.labels(WORKER).inc(max(0, dropped - self._dropped_seen))
+            self._dropped_seen = max(dropped, self._dropped_seen)
         self.redactor_ready.labels(WORKER).set(1 if ctx.redactor.status == "ready" else 0)
         try:
             queue = await ctx.live.queue()

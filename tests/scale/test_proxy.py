@@ -127,6 +127,7 @@ async def test_websockets_spread_over_both_workers_and_chat_across_them(
     for worker in workers:  # each worker's own health, in its own /metrics
         assert await gauge(worker, "chatserver_redis_up") == 1
         assert await gauge(worker, "chatserver_database_up") == 1
+        assert await gauge(worker, "chatserver_delivery_subscribed") == 1
     vera = await clients.volunteer(proxied)
     assert (await vera.call("available", {"capacity": 1}))["ok"]
     home = [await gauge(w, "chatserver_available_volunteers") for w in workers].index(1)
@@ -148,6 +149,8 @@ async def test_websockets_spread_over_both_workers_and_chat_across_them(
     assert (await vera.expect("assigned"))["conversation_id"] == cid
     assert (await across.expect("paired"))["conversation_id"] == cid
     await talk(across, vera, cid)
+    for worker in workers:  # every event between the workers went through
+        assert await gauge(worker, "chatserver_delivery_dropped_total") == 0
 
 
 async def test_long_polling_stays_on_one_worker_and_an_upgrade_follows_it(
