@@ -3,6 +3,7 @@ start, leave, the grace period after a lost connection, and the end for everyone
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,6 +26,8 @@ try:
     LOCAL_TZ: Any = ZoneInfo("Europe/Amsterdam")
 except Exception:  # noqa: BLE001 - no tz database: fall back to UTC in Dutch messages
     LOCAL_TZ = None
+
+log = logging.getLogger(__name__)
 
 
 def dutch_time(dt: datetime) -> str:
@@ -193,6 +196,15 @@ async def disconnected(ctx: Context, sid: str) -> None:
         conv = await ctx.live.conversation(cid)
         if conv is None or conv.chatter_sid != sid:
             return
+        # What the chatter acknowledged here is committed before the socket is let go: a
+        # page reloaded onto another worker resumes from it (the batched mark may be 0.2 s
+        # away), and that worker sees the socket gone only after this.
+        acked = ctx.store.messages.acknowledged(cid)
+        if acked:
+            try:
+                await ctx.store.conversations.record_delivered(cid, acked)
+            except Exception as exc:  # noqa: BLE001 - the batched mark follows; go on
+                log.warning("delivery mark not written at disconnect (%s)", type(exc).__name__)
         await ctx.live.update(conv.id, chatter_sid=None, chatter_worker=None)
     except LiveUnavailable:
         pass  # the timer decides once Redis is back

@@ -113,6 +113,17 @@ class Conversations:
                 update(conversations).where(conversations.c.id == conversation_id).values(**values)
             )
 
+    async def record_delivered(self, conversation_id: str, seq: int) -> None:
+        """Now, not with the next batch (messages.mark_delivered): the chatter's socket left
+        and a resume on another worker reads this. Never moves back."""
+        async with self.db.tx() as conn:
+            await conn.execute(
+                update(conversations)
+                .where(conversations.c.id == conversation_id,
+                       conversations.c.delivered_seq < seq)
+                .values(delivered_seq=seq)
+            )
+
     async def open(self) -> list[ConversationRecord]:
         """Conversations not ended, oldest first (read back into the live state at start)."""
         async with self.db.engine.connect() as conn:

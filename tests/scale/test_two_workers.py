@@ -115,3 +115,33 @@ async def test_two_workers_on_postgresql(cluster: Cluster, postgres: PostgresSer
     finally:
         await vera.close()
         await chatter.close()
+
+
+async def test_a_reload_onto_the_other_worker_right_after_a_message_does_not_get_it_again(
+        cluster: Cluster) -> None:
+    """The acknowledgement of the last message is recorded by the chatter's worker; the batched
+    mark may be 0.2 s away. Leaving commits it first, so a resume on the other worker as soon
+    as the socket is gone (as fast as a reload) finds it."""
+    await cluster.add_users("vera")
+    a, b = cluster.start(2)
+    vera = await b.staff("vera")
+    chatter = await a.chatter("10.0.9.1")
+    try:
+        assert (await vera.call("available", {"capacity": 1}))["ok"]
+        start = await chatter.call("start", {})
+        cid, token = start["conversation_id"], start["resume_token"]
+        await chatter.expect("paired")
+        assert (await vera.call("message", {"conversation_id": cid, "text": "gezien"}))["ok"]
+        assert (await chatter.expect("message"))["text"] == "gezien"
+        assert (await chatter.call("typing", {"typing": True}))["ok"]  # after the ack
+        await chatter.close()
+        # worker a let the socket go (the step a reload waits for at most)
+        await wait_for(lambda: b"chatter_sid" not in cluster.redis.command(
+            "HKEYS", f"cs:conv:{cid}"))
+        again = await b.chatter("10.0.9.1")
+        resumed = await again.call("resume", {"resume_token": token})
+        assert resumed["status"] == "active" and resumed["messages"] == []
+        await again.close()
+    finally:
+        await vera.close()
+        await chatter.close()
