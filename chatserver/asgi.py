@@ -2,8 +2,9 @@
 
 Settings come from the environment, as for `chatserver serve`. Keys in the data directory
 are used only by the workers of `chatserver serve --workers N`, which decided that from its
-`--host` and `--dev` (config.SERVE_SECRETS_FROM_DATA_DIR); run by uvicorn or gunicorn directly, where this
-module cannot know which address is served, the keys must come from the environment."""
+`--host` and `--dev` (config.SERVE_SECRETS_FROM_DATA_DIR). Run by uvicorn or gunicorn
+directly, this module cannot know which address is served: the keys must come from the
+environment."""
 
 import os
 import sys

@@ -284,8 +284,8 @@ class Settings:
         elif not secrets_from_data_dir and missing_secrets(env):
             raise ConfigError(
                 "refusing to read or generate " + ", ".join(missing_secrets(env))
-                + " in the data directory for a server that may be reached from outside (an address "
-                "other than loopback, or the app run by uvicorn directly): set them (and "
+                + " in the data directory for a server that may be reached from outside (an "
+                "address other than loopback, or the app run by uvicorn directly): set them (and "
                 "CHATSERVER_ENV=production), or run `chatserver serve --dev` for a development "
                 "server"
             )
