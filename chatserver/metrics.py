@@ -97,9 +97,8 @@ class Meter:
         self.database_up.labels(WORKER).set(1 if database else 0)
         if ctx.settings.redis_url:
             self.redis_up.labels(WORKER).set(1 if await ctx.live.ping() else 0)
-            manager = ctx.outbox.sio.manager  # delivery.TargetedManager
-            self.delivery_up.labels(WORKER).set(1 if getattr(manager, "subscribed", False) else 0)
-            dropped = int(getattr(manager, "counters", {}).get("dropped", 0))
+            subscribed, dropped = ctx.outbox.delivery()
+            self.delivery_up.labels(WORKER).set(1 if subscribed else 0)
             self.delivery_dropped.labels(WORKER).inc(max(0, dropped - self._dropped_seen))
             self._dropped_seen = max(dropped, self._dropped_seen)
         self.redactor_ready.labels(WORKER).set(1 if ctx.redactor.status == "ready" else 0)

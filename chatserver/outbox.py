@@ -83,6 +83,14 @@ class Outbox:
         payload: events.ChatterTyping = {"from": "volunteer", "typing": typing}
         await self._chatter(conversation_id, "typing", payload)
 
+    def delivery(self) -> tuple[bool, int]:
+        """Delivery between workers (delivery.TargetedManager, with Redis): whether this
+        worker's listener is subscribed, and how many events for other workers it dropped.
+        In one process: (True, 0)."""
+        manager = self.sio.manager
+        return (bool(getattr(manager, "subscribed", True)),
+                int(getattr(manager, "counters", {}).get("dropped", 0)))
+
     def on_ack(self, name: str, handler: Callable[..., Any]) -> None:
         """The handler of a named acknowledgement (`NamedAck`), on this worker."""
         self.sio.manager.register_ack(name, handler)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, select, update
 
-from chatserver.store.db import Database
+from chatserver.store.db import Database, record_delivered
 from chatserver.store.keys import ConversationKeys
 from chatserver.store.models import (
     contacts,
@@ -117,12 +117,7 @@ class Conversations:
         """Now, not with the next batch (messages.mark_delivered): the chatter's socket left
         and a resume on another worker reads this. Never moves back."""
         async with self.db.tx() as conn:
-            await conn.execute(
-                update(conversations)
-                .where(conversations.c.id == conversation_id,
-                       conversations.c.delivered_seq < seq)
-                .values(delivered_seq=seq)
-            )
+            await record_delivered(conn, {conversation_id: seq})
 
     async def open(self) -> list[ConversationRecord]:
         """Conversations not ended, oldest first (read back into the live state at start)."""

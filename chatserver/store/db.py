@@ -256,11 +256,16 @@ class Database:
                 )
                 seqs = {r.id: r.seq for r in await conn.execute(stmt, rows)}
             if delivered:
-                await conn.execute(
-                    update(conversations)
-                    .where(conversations.c.id == bindparam("cid"),
-                           conversations.c.delivered_seq < bindparam("seq"))
-                    .values(delivered_seq=bindparam("seq")),
-                    [{"cid": cid, "seq": seq} for cid, seq in delivered.items()],
-                )
+                await record_delivered(conn, delivered)
         return seqs
+
+
+async def record_delivered(conn: AsyncConnection, upto: dict[str, int]) -> None:
+    """Advance each conversation's `delivered_seq` to its acknowledged seq; never back."""
+    await conn.execute(
+        update(conversations)
+        .where(conversations.c.id == bindparam("cid"),
+               conversations.c.delivered_seq < bindparam("seq"))
+        .values(delivered_seq=bindparam("seq")),
+        [{"cid": cid, "seq": seq} for cid, seq in upto.items()],
+    )

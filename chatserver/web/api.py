@@ -70,7 +70,7 @@ class Api:
             redis = await self.ctx.live.ping()
             # Events between workers travel on the delivery listener's subscriptions: while it
             # is not subscribed (Redis restarting), a message to a socket elsewhere waits.
-            delivery = bool(getattr(self.ctx.outbox.sio.manager, "subscribed", True))
+            delivery, _ = self.ctx.outbox.delivery()
             healthy = healthy and redis and delivery
             body["redis"] = "ok" if redis else "unavailable"
             body["delivery"] = "ok" if delivery else "unavailable"
