@@ -194,9 +194,7 @@ async def disconnected(ctx: Context, sid: str) -> None:
     cid = chatter.conversation_id
     # What the chatter acknowledged here is committed before the socket is let go: a page
     # reloaded onto another worker resumes from it (the batched mark may be 0.2 s away), and
-    # that worker sees the socket gone only after this. Written before the socket is read
-    # below, not between that read and the update: a resume landing in that gap would have
-    # its new socket overwritten (the soak test lost a message so).
+    # that worker sees the socket gone only after this.
     acked = ctx.store.messages.acknowledged(cid)
     if acked:
         try:
@@ -204,10 +202,10 @@ async def disconnected(ctx: Context, sid: str) -> None:
         except Exception as exc:  # noqa: BLE001 - the batched mark follows; go on
             log.warning("delivery mark not written at disconnect (%s)", type(exc).__name__)
     try:
-        conv = await ctx.live.conversation(cid)
-        if conv is None or conv.chatter_sid != sid:
+        # Let go of this socket only if it is still the conversation's: one step in the live
+        # state, so a resume that set its new socket meanwhile (on any worker) keeps it.
+        if not await ctx.live.release_chatter(cid, sid):
             return
-        await ctx.live.update(conv.id, chatter_sid=None, chatter_worker=None)
     except LiveUnavailable:
         pass  # the timer decides once Redis is back
     start_chatter_grace(ctx, cid)

@@ -94,6 +94,12 @@ class LiveState(Protocol):
 
     async def update(self, conversation_id: str, **values: object) -> None: ...
 
+    async def release_chatter(self, conversation_id: str, sid: str) -> bool:
+        """Forget the chatter's socket `sid` (and its worker) if it is still the conversation's
+        socket, in one step: a `resume` that set a newer socket meanwhile, on any worker, keeps
+        it. True when `sid` was let go."""
+        ...
+
     async def requeue(self, conversation_id: str) -> int:
         """Take the conversation from its volunteer and put it at the front of the queue."""
         ...

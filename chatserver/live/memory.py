@@ -68,6 +68,13 @@ class MemoryLiveState:
             for key, value in values.items():
                 setattr(conv, key, value)
 
+    async def release_chatter(self, conversation_id: str, sid: str) -> bool:
+        conv = self._conversations.get(conversation_id)
+        if conv is None or conv.chatter_sid != sid:
+            return False
+        conv.chatter_sid = conv.chatter_worker = None
+        return True
+
     def _release(self, conv: LiveConversation) -> None:
         if conv.volunteer_id and conv.volunteer_id in self._volunteers:
             vol = self._volunteers[conv.volunteer_id]

@@ -63,6 +63,7 @@ from chatserver.live.redis_scripts import (
     ADD,
     HEARTBEAT,
     PAIR,
+    RELEASE_CHATTER,
     RELEASE_WORKER,
     REMOVE,
     REQUEUE,
@@ -242,6 +243,7 @@ class RedisLiveState:
             name: self.redis.register_script(src)
             for name, src in [
                 ("pair", PAIR), ("add", ADD), ("update", UPDATE), ("requeue", REQUEUE),
+                ("release_chatter", RELEASE_CHATTER),
                 ("remove", REMOVE), ("set_available", SET_AVAILABLE),
                 ("set_unavailable", SET_UNAVAILABLE), ("staff_left", STAFF_LEFT),
                 ("staff_present", STAFF_PRESENT), ("heartbeat", HEARTBEAT),
@@ -329,6 +331,13 @@ class RedisLiveState:
         self.cache.drop(conversation_id)
         try:
             await self._script("update", conversation_id, len(sets), *flat, *dels)
+        finally:
+            self.cache.drop(conversation_id)
+
+    async def release_chatter(self, conversation_id: str, sid: str) -> bool:
+        self.cache.drop(conversation_id)
+        try:
+            return bool(await self._script("release_chatter", conversation_id, sid))
         finally:
             self.cache.drop(conversation_id)
 

@@ -68,6 +68,16 @@ changed(ARGV[1], ARGV[2])
 return 1
 """
 
+# The chatter's socket is let go only if it is still the one given: a resume elsewhere that
+# set a newer one between a worker's read and this step keeps it.
+RELEASE_CHATTER = CHANGED + """
+local ck = ARGV[1] .. 'conv:' .. ARGV[2]
+if redis.call('HGET', ck, 'chatter_sid') ~= ARGV[3] then return 0 end
+redis.call('HDEL', ck, 'chatter_sid', 'chatter_worker')
+changed(ARGV[1], ARGV[2])
+return 1
+"""
+
 REQUEUE = FRONT_SCORE + CHANGED + """
 local p, cid = ARGV[1], ARGV[2]
 local ck = p .. 'conv:' .. cid

@@ -90,6 +90,21 @@ async def test_a_conversation_reads_back_as_written_and_updates(live: LiveState)
     assert {c.id for c in await live.conversations()} == {"a"}
 
 
+async def test_a_chatter_socket_is_released_only_while_it_is_still_the_conversations(
+        two: tuple[LiveState, LiveState]) -> None:
+    a, b = two
+    await a.add_conversation(conv("a", chatter_sid="old", chatter_worker="wb"), queue=False)
+    await a.update("a", chatter_sid="new", chatter_worker="wa")  # a resume on worker a
+    assert await b.release_chatter("a", "old") is False  # worker b's late disconnect
+    found = await b.conversation("a")
+    assert found is not None and (found.chatter_sid, found.chatter_worker) == ("new", "wa")
+    assert await a.release_chatter("a", "new") is True
+    found = await b.conversation("a")
+    assert found is not None and found.chatter_sid is None and found.chatter_worker is None
+    assert await a.release_chatter("a", "new") is False
+    assert await a.release_chatter("missing", "new") is False
+
+
 async def test_the_free_volunteer_with_fewest_chats_then_idle_longest_is_chosen(
         live: LiveState) -> None:
     await available(live, "v1", 2, now=10.0)
