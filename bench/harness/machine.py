@@ -4,6 +4,7 @@ CPU, memory; and about itself: load average, CPU model."""
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 
 
@@ -47,6 +48,24 @@ def run_delay(pids: list[int]) -> float:
             except (OSError, IndexError, ValueError):
                 pass
     return total / 1e9
+
+
+def switches(pids: list[int]) -> Counter[str]:
+    """Voluntary context switches (a thread went to sleep, so something must wake it) of
+    these processes' threads, by thread name."""
+    out: Counter[str] = Counter()
+    for p in pids:
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                name = (task / "comm").read_text().strip()
+                if task.name == str(p):
+                    name += " (main)"
+                for line in (task / "status").read_text().splitlines():
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        out[name] += int(line.split()[1])
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
 
 
 def rss_mb(pid: int) -> float:

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bench.harness.machine import cpu_seconds, loadavg, rss_mb, run_delay, tree
+from bench.harness.machine import cpu_seconds, loadavg, rss_mb, run_delay, switches, tree
 from bench.harness.profile import Spy
 from bench.harness.report import print_table
 
@@ -50,6 +50,7 @@ class Row:
     ack_p99: float
     load: str
     error_kinds: dict[str, int] = field(default_factory=dict)
+    wakeups: dict[str, float] = field(default_factory=dict)  # per delivered msg, by thread
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -74,7 +75,7 @@ def measure(gens: Generators, srv: Server, mode: str, conversations: int, interv
         pipe.send(cmd)
     pids = tree(srv.pid)
     time.sleep(max(0.0, w0 - mono()))
-    c0, d0 = cpu_seconds(pids), run_delay(pids)
+    c0, d0, s0 = cpu_seconds(pids), run_delay(pids), switches(pids)
     spy = Spy(spy_dir, srv, f"{mode.replace(' ', '-')}-{conversations}-{2 * conversations / interval:.0f}",
               w1 - w0)
     rss = 0.0
@@ -82,7 +83,7 @@ def measure(gens: Generators, srv: Server, mode: str, conversations: int, interv
     while mono() < w1:
         time.sleep(min(1.0, max(0.0, w1 - mono())))
         rss = max(rss, rss_mb(srv.pid))
-    c1, d1 = cpu_seconds(pids), run_delay(pids)
+    c1, d1, s1 = cpu_seconds(pids), run_delay(pids), switches(pids)
     replies = []
     spy_pending = spy
     for pipe in gens.pipes:
@@ -94,6 +95,10 @@ def measure(gens: Generators, srv: Server, mode: str, conversations: int, interv
         replies.append(reply)
     spy_pending.done()
     span = w1 - w0
+    delivered = sum(r["received_in_window"] for r in replies) / span
+    # Wake-ups per delivered message, by thread name (threads gone meanwhile count nothing).
+    wakeups = {name: (s1[name] - s0[name]) / max(delivered * span, 1)
+               for name in s1 if s1[name] > s0[name]}
     lat = sorted(x for r in replies for x in r["latencies"])
     errors: Counter[str] = Counter()
     for r in replies:
@@ -112,7 +117,7 @@ def measure(gens: Generators, srv: Server, mode: str, conversations: int, interv
     row = Row(
         mode=mode, conversations=conversations,
         offered=sent / span,
-        delivered=sum(r["received_in_window"] for r in replies) / span,
+        delivered=delivered,
         p50=percentile(lat, 50) * 1000, p99=percentile(lat, 99) * 1000,
         max=(lat[-1] * 1000 if lat else float("nan")),
         errors=sum(errors.values()), server_cpu=100 * (c1 - c0) / span, server_rss=rss,
@@ -121,7 +126,7 @@ def measure(gens: Generators, srv: Server, mode: str, conversations: int, interv
         server_wait=100 * (d1 - d0) / span,
         gen_wait=100 * max(r["wait"] for r in replies) / span,
         ack_p99=max(r["ack_p99"] for r in replies) * 1000,
-        load=load, error_kinds=dict(errors),
+        load=load, error_kinds=dict(errors), wakeups=wakeups,
     )
     return row, replies
 
