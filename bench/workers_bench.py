@@ -145,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
                 finally:
                     srv.stop()  # type: ignore[attr-defined]
         # interleaved: 1, 2, 4, 1 at half the load, 1, 2, 4, ... (0 stands for the last)
-        plan = [n for _ in range(args.repeat) for n in [*counts, *([0] if args.half else [])]]
+        # (no CPU runs at all with `--workers ''`: the half-load run is one of them)
+        half = [0] if args.half and counts else []
+        plan = [n for _ in range(args.repeat) for n in [*counts, *half]]
         for n in plan:
             load = args.load / 2 if n == 0 else args.load
             interval = 2 * args.conversations / load
