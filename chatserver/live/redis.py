@@ -323,38 +323,30 @@ class RedisLiveState:
                 return entry[0]
         return await self.conversation(conversation_id)
 
+    async def _change(self, conversation_id: str, script: str, *args: object) -> Any:
+        """Run a script that changes the conversation, with this worker's cached copy dropped
+        before and after (a read racing the script must not put the old version back)."""
+        self.cache.drop(conversation_id)
+        try:
+            return await self._script(script, conversation_id, *args)
+        finally:
+            self.cache.drop(conversation_id)
+
     async def update(self, conversation_id: str, **values: object) -> None:
         sets = [(k, self.sealer.seal(_encode(v), _context(conversation_id, k)) if k in SEALED
                  else v) for k, v in values.items() if v is not None]
         dels = [k for k, v in values.items() if v is None]
         flat = [x for k, v in sets for x in (k, v)]
-        self.cache.drop(conversation_id)
-        try:
-            await self._script("update", conversation_id, len(sets), *flat, *dels)
-        finally:
-            self.cache.drop(conversation_id)
+        await self._change(conversation_id, "update", len(sets), *flat, *dels)
 
     async def release_chatter(self, conversation_id: str, sid: str) -> bool:
-        self.cache.drop(conversation_id)
-        try:
-            return bool(await self._script("release_chatter", conversation_id, sid))
-        finally:
-            self.cache.drop(conversation_id)
+        return bool(await self._change(conversation_id, "release_chatter", sid))
 
     async def requeue(self, conversation_id: str) -> int:
-        self.cache.drop(conversation_id)
-        try:
-            return int(await self._script("requeue", conversation_id))
-        finally:
-            self.cache.drop(conversation_id)
+        return int(await self._change(conversation_id, "requeue"))
 
     async def remove(self, conversation_id: str, now: float) -> LiveConversation | None:
-        self.cache.drop(conversation_id)
-        try:
-            return _decode(await self._script("remove", conversation_id, float(now)),
-                           self._opened)
-        finally:
-            self.cache.drop(conversation_id)
+        return _decode(await self._change(conversation_id, "remove", float(now)), self._opened)
 
     async def queue(self) -> list[str]:
         ids = await self._run(lambda: self.redis.zrange(self.prefix + "queue", 0, -1))
